@@ -1,0 +1,59 @@
+package org.stowage.scheduler;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Free-form key/value pairs: a scheduler passes its labels to {@link Cluster#allocate} (for
+ * example to tag cloud instances or to choose a Slurm partition), and tasks carry labels for the
+ * user's own bookkeeping.
+ *
+ * <p>Thread-safety: immutable.
+ *
+ * @param values the pairs; copied, with non-empty keys
+ */
+public record Labels(Map<String, String> values) {
+
+  private static final Labels EMPTY = new Labels(Map.of());
+
+  /** Validates and copies the pairs, sorted by key for stable output. */
+  public Labels {
+    Objects.requireNonNull(values, "values");
+    TreeMap<String, String> copy = new TreeMap<>();
+    values.forEach((k, v) -> {
+      Objects.requireNonNull(k, "label key");
+      Objects.requireNonNull(v, () -> "label " + k);
+      if (k.isEmpty()) {
+        throw new IllegalArgumentException("label key must not be empty");
+      }
+      copy.put(k, v);
+    });
+    values = java.util.Collections.unmodifiableMap(copy);
+  }
+
+  /** Returns no labels. */
+  public static Labels empty() {
+    return EMPTY;
+  }
+
+  /** Returns one label. */
+  public static Labels of(String key, String value) {
+    return new Labels(Map.of(key, value));
+  }
+
+  /** Returns two labels. */
+  public static Labels of(String key1, String value1, String key2, String value2) {
+    return new Labels(Map.of(key1, value1, key2, value2));
+  }
+
+  /** Returns the value of {@code key}, or null. */
+  public @org.jspecify.annotations.Nullable String get(String key) {
+    return values.get(key);
+  }
+
+  @Override
+  public String toString() {
+    return values.toString();
+  }
+}

@@ -1,0 +1,370 @@
+package org.stowage.scheduler;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.stowage.scheduler.internal.Counters;
+import org.stowage.scheduler.internal.Engine;
+import org.stowage.scheduler.internal.TaskRecord;
+
+/**
+ * Runs submitted tasks on allocs obtained on demand from a {@link Cluster}, packing them into as
+ * few allocs as it can.
+ *
+ * <pre>{@code
+ * try (Scheduler scheduler = Scheduler.newBuilder().cluster(cluster).build()) {
+ *   Task task = Task.newBuilder().command("sort", "in.txt").resources(Resources.of("cpu", 1)).build();
+ *   scheduler.submit(List.of(task));
+ *   task.await(State.DONE).join();
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safety: thread-safe. {@link #submit} may be called from any number of threads and
+ * never blocks on the scheduler's own thread.
+ */
+public final class Scheduler implements AutoCloseable {
+
+  private static final AtomicInteger NAMES = new AtomicInteger();
+
+  private final String name;
+  private final Engine engine;
+  private final Duration closeTimeout;
+
+  private Scheduler(Builder b, String name) {
+    this.name = name;
+    this.closeTimeout = b.closeTimeout != null ? b.closeTimeout : Duration.ofMinutes(1);
+    this.engine = new Engine(new Engine.Config(
+        name,
+        Objects.requireNonNull(b.cluster),
+        or(b.labels, Labels.empty()),
+        or(b.drainTimeout, Duration.ofMillis(50)),
+        or(b.maxDrainWait, Duration.ofMillis(500)),
+        or(b.minAlloc, Resources.of(Resources.CPU, 1, Resources.MEM, Resources.GiB)),
+        or(b.maxPendingAllocs, 5),
+        or(b.maxAllocIdleTime, Duration.ofMinutes(5)),
+        or(b.maxLostAttempts, 3),
+        or(b.maxFailedAttempts, 1),
+        or(b.starvationThreshold, Duration.ofMinutes(1)),
+        or(b.keepaliveTimeout, Duration.ofSeconds(30)),
+        or(b.backoffInitial, Duration.ofSeconds(1)),
+        or(b.backoffMax, Duration.ofMinutes(1)),
+        or(b.timeSource, TimeSource.system()),
+        b.executor));
+  }
+
+  /** Returns a new builder. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** Returns the scheduler's name. */
+  public String name() {
+    return name;
+  }
+
+  /**
+   * Submits tasks. Returns at once; the scheduler gathers submissions that arrive within the drain
+   * timeout of each other and packs them together. Each task is owned by this scheduler from now on.
+   *
+   * @throws NullPointerException if {@code tasks} or any task is null
+   * @throws IllegalArgumentException if {@code tasks} is empty, or a task was already submitted
+   *     (here or elsewhere) or is already done; then none of the tasks is submitted
+   * @throws IllegalStateException if the scheduler is closed
+   */
+  public void submit(Collection<Task> tasks) {
+    Objects.requireNonNull(tasks, "tasks");
+    if (tasks.isEmpty()) {
+      throw new IllegalArgumentException("tasks must not be empty");
+    }
+    List<TaskRecord> records = new ArrayList<>(tasks.size());
+    int i = 0;
+    for (Task t : tasks) {
+      if (t == null) {
+        throw new NullPointerException("tasks[" + i + "] is null");
+      }
+      records.add(t.record());
+      i++;
+    }
+    engine.submit(records);
+  }
+
+  /** Submits one task; see {@link #submit(Collection)}. */
+  public void submit(Task task) {
+    submit(List.of(Objects.requireNonNull(task, "task")));
+  }
+
+  /** Returns the scheduler's running totals, consistent with each other. */
+  public Counters.Snapshot counters() {
+    return engine.counters();
+  }
+
+  /**
+   * Starts closing without waiting: tasks still queued end DONE with a
+   * {@link TaskException.Kind#CLOSED} error, running ones are killed and end the same way, pending
+   * allocation requests are cancelled and every alloc is freed. New submissions are refused.
+   *
+   * @return a future that completes when everything is freed and the scheduler's threads stopped
+   */
+  public CompletableFuture<Void> shutdown() {
+    return engine.close();
+  }
+
+  /**
+   * Closes the scheduler and waits for it; see {@link #shutdown()}. Idempotent.
+   *
+   * @throws IllegalStateException if it did not finish within the close timeout
+   */
+  @Override
+  public void close() {
+    try {
+      shutdown().get(closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("scheduler " + name + " failed while closing", e.getCause());
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("scheduler " + name + " did not close within "
+          + closeTimeout + ": an exec or alloc did not answer kill() or free()", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "scheduler " + name;
+  }
+
+  private static <T> T or(@Nullable T value, T otherwise) {
+    return value != null ? value : otherwise;
+  }
+
+  /**
+   * Builds a {@link Scheduler}. Each option may be set once; {@link #cluster} is required.
+   *
+   * <p>Thread-safety: not thread-safe; build on one thread.
+   */
+  public static final class Builder {
+    private @Nullable String name;
+    private @Nullable Cluster cluster;
+    private @Nullable Labels labels;
+    private @Nullable Duration drainTimeout;
+    private @Nullable Duration maxDrainWait;
+    private @Nullable Resources minAlloc;
+    private @Nullable Integer maxPendingAllocs;
+    private @Nullable Duration maxAllocIdleTime;
+    private @Nullable Integer maxLostAttempts;
+    private @Nullable Integer maxFailedAttempts;
+    private @Nullable Duration starvationThreshold;
+    private @Nullable Duration keepaliveTimeout;
+    private @Nullable Duration backoffInitial;
+    private @Nullable Duration backoffMax;
+    private @Nullable Duration closeTimeout;
+    private @Nullable TimeSource timeSource;
+    private @Nullable Executor executor;
+
+    private Builder() {}
+
+    /** Sets a name, used in thread names, logs and messages; default {@code scheduler-N}. */
+    public Builder name(String name) {
+      requireUnset(this.name, "name");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("name must not be blank");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** Sets where allocs come from. Required. */
+    public Builder cluster(Cluster cluster) {
+      requireUnset(this.cluster, "cluster");
+      this.cluster = Objects.requireNonNull(cluster, "cluster");
+      return this;
+    }
+
+    /** Sets the labels passed to {@link Cluster#allocate}; default none. */
+    public Builder labels(Labels labels) {
+      requireUnset(this.labels, "labels");
+      this.labels = Objects.requireNonNull(labels, "labels");
+      return this;
+    }
+
+    /**
+     * Sets how long the scheduler waits after a submission for more to arrive before it packs
+     * them; default 50 ms. Zero packs every submission at once.
+     */
+    public Builder drainTimeout(Duration drainTimeout) {
+      requireUnset(this.drainTimeout, "drain timeout");
+      this.drainTimeout = requireNotNegative(drainTimeout, "drain timeout");
+      return this;
+    }
+
+    /**
+     * Sets the longest a burst may be gathered, however steadily submissions keep arriving;
+     * default 500 ms.
+     */
+    public Builder maxDrainWait(Duration maxDrainWait) {
+      requireUnset(this.maxDrainWait, "max drain wait");
+      this.maxDrainWait = requireNotNegative(maxDrainWait, "max drain wait");
+      return this;
+    }
+
+    /**
+     * Sets the smallest alloc worth requesting; requests are at least this large in every
+     * dimension; default {@code {cpu:1 mem:1GiB}}.
+     */
+    public Builder minAlloc(Resources minAlloc) {
+      requireUnset(this.minAlloc, "min alloc");
+      this.minAlloc = Objects.requireNonNull(minAlloc, "minAlloc");
+      return this;
+    }
+
+    /** Sets how many allocation requests may be in flight at once; default 5. */
+    public Builder maxPendingAllocs(int maxPendingAllocs) {
+      requireUnset(this.maxPendingAllocs, "max pending allocs");
+      this.maxPendingAllocs = requirePositive(maxPendingAllocs, "max pending allocs");
+      return this;
+    }
+
+    /** Sets how long an alloc may run no task before it is freed; default 5 minutes. */
+    public Builder maxAllocIdleTime(Duration maxAllocIdleTime) {
+      requireUnset(this.maxAllocIdleTime, "max alloc idle time");
+      this.maxAllocIdleTime = requireNotNegative(maxAllocIdleTime, "max alloc idle time");
+      return this;
+    }
+
+    /**
+     * Sets how many times a task may be lost (its alloc died) before it ends DONE with a
+     * {@link TaskException.Kind#LOST} error; default 3.
+     */
+    public Builder maxLostAttempts(int maxLostAttempts) {
+      requireUnset(this.maxLostAttempts, "max lost attempts");
+      this.maxLostAttempts = requirePositive(maxLostAttempts, "max lost attempts");
+      return this;
+    }
+
+    /**
+     * Sets how many attempts of a task may fail (non-zero exit, exec error) before it ends DONE
+     * with a {@link TaskException.Kind#FAILED} error; default 1, that is no retry.
+     */
+    public Builder maxFailedAttempts(int maxFailedAttempts) {
+      requireUnset(this.maxFailedAttempts, "max failed attempts");
+      this.maxFailedAttempts = requirePositive(maxFailedAttempts, "max failed attempts");
+      return this;
+    }
+
+    /**
+     * Sets how long a task may wait before it is placed ahead of all others and holds an alloc
+     * for itself, so a stream of small tasks cannot starve it; default 1 minute.
+     */
+    public Builder starvationThreshold(Duration starvationThreshold) {
+      requireUnset(this.starvationThreshold, "starvation threshold");
+      this.starvationThreshold = requireNotNegative(starvationThreshold, "starvation threshold");
+      return this;
+    }
+
+    /** Sets how long a keepalive may take before the alloc counts as dead; default 30 s. */
+    public Builder keepaliveTimeout(Duration keepaliveTimeout) {
+      requireUnset(this.keepaliveTimeout, "keepalive timeout");
+      this.keepaliveTimeout = requirePositive(keepaliveTimeout, "keepalive timeout");
+      return this;
+    }
+
+    /**
+     * Sets the backoff after a failed allocation request: it starts at {@code initial} and doubles
+     * with each failure in a row up to {@code max}; defaults 1 s and 1 minute.
+     */
+    public Builder allocBackoff(Duration initial, Duration max) {
+      requireUnset(this.backoffInitial, "alloc backoff");
+      requirePositive(initial, "initial alloc backoff");
+      requirePositive(max, "max alloc backoff");
+      if (max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException(
+            "max alloc backoff must be >= initial (" + initial + ") but was " + max);
+      }
+      this.backoffInitial = initial;
+      this.backoffMax = max;
+      return this;
+    }
+
+    /** Sets how long {@link Scheduler#close()} waits; default 1 minute. */
+    public Builder closeTimeout(Duration closeTimeout) {
+      requireUnset(this.closeTimeout, "close timeout");
+      this.closeTimeout = requirePositive(closeTimeout, "close timeout");
+      return this;
+    }
+
+    /**
+     * Sets the clock and timers; default {@link TimeSource#system()}. Exists for tests and
+     * simulations, which drive time by hand.
+     */
+    public Builder timeSource(TimeSource timeSource) {
+      requireUnset(this.timeSource, "time source");
+      this.timeSource = Objects.requireNonNull(timeSource, "timeSource");
+      return this;
+    }
+
+    /**
+     * Sets the executor for calls into allocs (start, keepalive, free, kill), which may block;
+     * default a cached pool of daemon threads owned by the scheduler.
+     */
+    public Builder executor(Executor executor) {
+      requireUnset(this.executor, "executor");
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Builds and starts the scheduler. The builder may be used again to build another.
+     *
+     * @throws IllegalStateException if no cluster was set
+     * @throws IllegalArgumentException if max drain wait is shorter than the drain timeout
+     */
+    public Scheduler build() {
+      if (cluster == null) {
+        throw new IllegalStateException("cluster must be set");
+      }
+      if (drainTimeout != null && maxDrainWait != null && maxDrainWait.compareTo(drainTimeout) < 0) {
+        throw new IllegalArgumentException("max drain wait must be >= drain timeout ("
+            + drainTimeout + ") but was " + maxDrainWait);
+      }
+      return new Scheduler(this, name != null ? name : "scheduler-" + NAMES.incrementAndGet());
+    }
+
+    private static void requireUnset(@Nullable Object value, String option) {
+      if (value != null) {
+        throw new IllegalStateException(option + " was already set to " + value);
+      }
+    }
+
+    private static Duration requireNotNegative(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(what + " must be >= 0 but was " + d);
+      }
+      return d;
+    }
+
+    private static Duration requirePositive(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be > 0 but was " + d);
+      }
+      return d;
+    }
+
+    private static int requirePositive(int n, String what) {
+      if (n < 1) {
+        throw new IllegalArgumentException(what + " must be >= 1 but was " + n);
+      }
+      return n;
+    }
+  }
+}

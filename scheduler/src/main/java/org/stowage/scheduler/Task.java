@@ -1,0 +1,260 @@
+package org.stowage.scheduler;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.stowage.scheduler.internal.TaskRecord;
+
+/**
+ * A unit of work: what it needs, what to run, and (once submitted) how it is doing.
+ *
+ * <p>A task is built once with {@link #newBuilder()}, then {@linkplain Scheduler#submit submitted}
+ * to one scheduler, which owns its progress from then on. The builder's fields never change; the
+ * progress is a {@link TaskStatus} snapshot that the scheduler replaces as a whole, so that
+ * {@link #status()} is always consistent. The shortcuts {@link #state()}, {@link #attempt()},
+ * {@link #id()}, {@link #result()} and {@link #error()} each read the latest snapshot; read
+ * {@link #status()} once to see several fields of the same moment.
+ *
+ * <p>Thread-safety: thread-safe. Futures returned by {@link #await} complete, and listeners run,
+ * on the scheduler's callback thread, one at a time and in order; they must not block.
+ */
+public final class Task {
+
+  private static final AtomicLong KEYS = new AtomicLong();
+
+  private final String key;
+  private final String name;
+  private final Resources resources;
+  private final int priority;
+  private final ExecConfig exec;
+  private final @Nullable Duration timeout;
+  private final Labels labels;
+  private final TaskRecord record;
+
+  private Task(Builder b) {
+    this.key = "t" + KEYS.incrementAndGet();
+    this.name = b.name != null ? b.name : key;
+    this.resources = b.resources != null ? b.resources : Resources.empty();
+    this.priority = b.priority != null ? b.priority : 0;
+    this.exec = Objects.requireNonNull(b.exec);
+    this.timeout = b.timeout;
+    this.labels = b.labels != null ? b.labels : Labels.empty();
+    this.record = new TaskRecord(this);
+  }
+
+  /** Returns a new builder. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** Returns a key unique in this JVM, the stem of every attempt's {@link #id()}. */
+  public String key() {
+    return key;
+  }
+
+  /** Returns the name given to the builder, or the {@link #key()}. */
+  public String name() {
+    return name;
+  }
+
+  /** Returns what the task needs on its alloc. */
+  public Resources resources() {
+    return resources;
+  }
+
+  /** Returns the priority: lower runs first. */
+  public int priority() {
+    return priority;
+  }
+
+  /** Returns what the task runs. */
+  public ExecConfig exec() {
+    return exec;
+  }
+
+  /** Returns how long one attempt may run before it is killed, or null for no limit. */
+  public @Nullable Duration timeout() {
+    return timeout;
+  }
+
+  /** Returns the task's labels. */
+  public Labels labels() {
+    return labels;
+  }
+
+  /** Returns the latest snapshot of the task's progress. */
+  public TaskStatus status() {
+    return record.status();
+  }
+
+  /** Returns the current state. */
+  public State state() {
+    return status().state();
+  }
+
+  /** Returns the current attempt, from 0. */
+  public int attempt() {
+    return status().attempt();
+  }
+
+  /** Returns the id of the current attempt, {@code <key>.<attempt>}. */
+  public String id() {
+    return status().id();
+  }
+
+  /** Returns the exec result once the task is DONE successfully, else null. */
+  public @Nullable ExecResult result() {
+    return status().result();
+  }
+
+  /** Returns why the task failed once it is DONE without success, else null. */
+  public @Nullable TaskException error() {
+    return status().error();
+  }
+
+  /**
+   * Returns a future that completes when the task first reaches {@code state} or a state after it
+   * in the order INIT, STAGING, RUNNING, LOST, DONE.
+   *
+   * <p>The wait is on the furthest state the task has ever reached, across attempts: a task that
+   * was RUNNING, went LOST and is back in INIT has already satisfied {@code await(RUNNING)} and
+   * {@code await(LOST)}; nothing un-completes. So {@code await(DONE)} is the only wait that says
+   * the task is finished, and {@code await(RUNNING)} says that some attempt started running (or
+   * that the task is already past that point), not that it runs now. {@code await(INIT)} completes
+   * at once.
+   *
+   * <p>The future completes with this task; if the state that satisfies it is DONE and the task
+   * failed, it completes exceptionally with the task's {@link TaskException} (kind CANCELLED if
+   * the task was cancelled). Cancelling the returned future stops this wait only; it does not
+   * cancel the task (use {@link #cancel()}).
+   */
+  public CompletableFuture<Task> await(State state) {
+    return record.await(Objects.requireNonNull(state, "state"));
+  }
+
+  /**
+   * Cancels the task: a queued task leaves the queue; a staging or running one has its exec killed.
+   * Either way the task ends DONE with a {@link TaskException.Kind#CANCELLED} error, unless it
+   * finishes first. Returns at once; {@code await(DONE)} to see the end.
+   *
+   * @return false if the task was already DONE
+   */
+  public boolean cancel() {
+    return record.cancel();
+  }
+
+  /**
+   * Calls {@code listener} with each new status of this task, in order, on the scheduler's
+   * callback thread; a task that is already DONE gets its final status once. The listener must
+   * not block; an exception it throws is logged and ignored.
+   *
+   * @return a handle whose {@code close()} stops the calls
+   */
+  public AutoCloseable subscribe(Consumer<TaskStatus> listener) {
+    return record.subscribe(Objects.requireNonNull(listener, "listener"));
+  }
+
+  TaskRecord record() {
+    return record;
+  }
+
+  @Override
+  public String toString() {
+    TaskStatus s = status();
+    return "task " + (name.equals(key) ? "" : name + " ") + s.id() + " " + resources + " " + s.state();
+  }
+
+  /**
+   * Builds a {@link Task}. Each option may be set once; {@link #command} or {@link #exec} is
+   * required.
+   *
+   * <p>Thread-safety: not thread-safe; build on one thread.
+   */
+  public static final class Builder {
+    private @Nullable String name;
+    private @Nullable Resources resources;
+    private @Nullable Integer priority;
+    private @Nullable ExecConfig exec;
+    private @Nullable Duration timeout;
+    private @Nullable Labels labels;
+
+    private Builder() {}
+
+    /** Sets a human-readable name, used in logs and messages. */
+    public Builder name(String name) {
+      requireUnset(this.name, "name");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("name must not be blank");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** Sets what the task needs on its alloc; default none. */
+    public Builder resources(Resources resources) {
+      requireUnset(this.resources, "resources");
+      this.resources = Objects.requireNonNull(resources, "resources");
+      return this;
+    }
+
+    /** Sets the priority: lower runs first; default 0. */
+    public Builder priority(int priority) {
+      requireUnset(this.priority, "priority");
+      this.priority = priority;
+      return this;
+    }
+
+    /** Sets what to run. */
+    public Builder exec(ExecConfig exec) {
+      requireUnset(this.exec, "exec");
+      this.exec = Objects.requireNonNull(exec, "exec");
+      return this;
+    }
+
+    /** Sets the command to run, with no extra environment. */
+    public Builder command(String... command) {
+      return exec(ExecConfig.of(command));
+    }
+
+    /**
+     * Sets how long one attempt may stage and run before it is killed; the task then ends DONE
+     * with a {@link TaskException.Kind#TIMED_OUT} error. Default: no limit.
+     */
+    public Builder timeout(Duration timeout) {
+      requireUnset(this.timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("timeout must be > 0 but was " + timeout);
+      }
+      this.timeout = timeout;
+      return this;
+    }
+
+    /** Sets the task's labels; default none. */
+    public Builder labels(Labels labels) {
+      requireUnset(this.labels, "labels");
+      this.labels = Objects.requireNonNull(labels, "labels");
+      return this;
+    }
+
+    /**
+     * Builds the task. The builder may be used again to build another, independent task.
+     *
+     * @throws IllegalStateException if no command was set
+     */
+    public Task build() {
+      if (exec == null) {
+        throw new IllegalStateException("command must be set (use command(...) or exec(...))");
+      }
+      return new Task(this);
+    }
+
+    private static void requireUnset(@Nullable Object value, String option) {
+      if (value != null) {
+        throw new IllegalStateException(option + " was already set to " + value);
+      }
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package org.stowage.scheduler;
+
+import java.time.Duration;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The scheduler's clock and timers. The scheduler never reads the wall clock: it reads this, so
+ * that tests and simulations can drive time by hand (see {@code FakeTimeSource} in the testing
+ * module).
+ *
+ * <p>Thread-safety: implementations must be thread-safe. Scheduled actions are short (they post an
+ * event to the scheduler) and may run on any thread.
+ */
+public interface TimeSource {
+
+  /** Returns a monotonic time in nanoseconds, like {@link System#nanoTime()}. */
+  long nanoTime();
+
+  /**
+   * Runs {@code action} once, {@code delay} from now.
+   *
+   * @return a handle that cancels the action if it has not run yet
+   */
+  Cancellable schedule(Duration delay, Runnable action);
+
+  /** A scheduled action that can be called off. */
+  @FunctionalInterface
+  interface Cancellable {
+    /** Cancels the action if it has not run yet; idempotent. */
+    void cancel();
+  }
+
+  /** Returns the system's monotonic clock, with timers on one shared daemon thread. */
+  static TimeSource system() {
+    return SystemTimeSource.INSTANCE;
+  }
+}
+
+/** The system clock, with a single shared timer thread. */
+final class SystemTimeSource implements TimeSource {
+
+  static final SystemTimeSource INSTANCE = new SystemTimeSource();
+
+  private final ScheduledThreadPoolExecutor timers;
+
+  private SystemTimeSource() {
+    AtomicInteger n = new AtomicInteger();
+    ThreadFactory factory = r -> {
+      Thread t = new Thread(r, "stowage-timer-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+    timers = new ScheduledThreadPoolExecutor(1, factory);
+    timers.setRemoveOnCancelPolicy(true);
+  }
+
+  @Override
+  public long nanoTime() {
+    return System.nanoTime();
+  }
+
+  @Override
+  public Cancellable schedule(Duration delay, Runnable action) {
+    var future = timers.schedule(action, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+    return () -> future.cancel(false);
+  }
+}

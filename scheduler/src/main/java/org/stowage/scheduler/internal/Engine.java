@@ -1,0 +1,1014 @@
+package org.stowage.scheduler.internal;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import org.jspecify.annotations.Nullable;
+import org.stowage.scheduler.Admission;
+import org.stowage.scheduler.Alloc;
+import org.stowage.scheduler.AllocLostException;
+import org.stowage.scheduler.AllocationException;
+import org.stowage.scheduler.Cluster;
+import org.stowage.scheduler.Exec;
+import org.stowage.scheduler.ExecRequest;
+import org.stowage.scheduler.ExecResult;
+import org.stowage.scheduler.Labels;
+import org.stowage.scheduler.Requirements;
+import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.State;
+import org.stowage.scheduler.TaskException;
+import org.stowage.scheduler.TaskException.Kind;
+import org.stowage.scheduler.TaskStatus;
+import org.stowage.scheduler.TimeSource;
+import org.stowage.scheduler.WaitReason;
+
+/**
+ * The scheduling engine: an event loop that owns the queue of runnable tasks, the live allocs and
+ * the pending alloc requests, places tasks, asks the cluster for more, keeps allocs alive, frees
+ * idle ones and drives each task's lifecycle. Not API; {@code Scheduler} is its face.
+ *
+ * <p>Concurrency: every field below the constructor is owned by the engine thread. Other threads
+ * only {@link #post} events (plain {@code Runnable}s run on that thread, in order). Calls into the
+ * cluster's allocs, which may block, run on the I/O executor and post their outcome back; only
+ * {@link Cluster#allocate} (which must not block) and {@link Cluster#canAllocate} (which must
+ * answer from memory) are called on the engine thread. Task statuses are published from the engine
+ * thread; their waiters and listeners run on the callback executor.
+ *
+ * <p>One pass runs after each batch of events if anything changed: waiting tasks are ordered
+ * (tasks starved past the threshold first, then priority, then size, largest first), each is
+ * placed on the live alloc it fits best ({@link Packer}), and what remains is first credited to
+ * the pending requests and then packed into new requests.
+ */
+public final class Engine {
+
+  private static final System.Logger LOG = System.getLogger(Engine.class.getName());
+
+  /** The engine's settings; validated by the scheduler's builder. */
+  public record Config(
+      String name,
+      Cluster cluster,
+      Labels labels,
+      Duration drainTimeout,
+      Duration maxDrainWait,
+      Resources minAlloc,
+      int maxPendingAllocs,
+      Duration maxAllocIdleTime,
+      int maxLostAttempts,
+      int maxFailedAttempts,
+      Duration starvationThreshold,
+      Duration keepaliveTimeout,
+      Duration backoffInitial,
+      Duration backoffMax,
+      TimeSource time,
+      @Nullable Executor io) {}
+
+  private final Config config;
+  private final TimeSource time;
+  private final Executor io;
+  private final @Nullable ExecutorService ownedIo;
+  private final ExecutorService callbacks;
+  private final BlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
+  private final Thread thread;
+  private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+  private volatile boolean closeRequested;
+  private boolean stopped;
+
+  private final Dimensions dims = new Dimensions();
+  private final Packer packer = new Packer();
+  private final double[] minAlloc;
+  private final List<TaskRecord> draining = new ArrayList<>();
+  private long drainStart = -1;
+  private long drainDeadline;
+  private boolean drainTimerArmed;
+  private List<TaskRecord> queue = new ArrayList<>();
+  private boolean queueSorted = true;
+  private final List<LiveAlloc> live = new ArrayList<>();
+  private final List<PendingAlloc> pending = new ArrayList<>();
+  private final List<double[]> refused = new ArrayList<>();
+  private String refusedReason = "";
+  private int allocFailures;
+  private long backoffUntil;
+  private boolean backoffTimerArmed;
+  private boolean dirty;
+  private boolean closing;
+  private boolean freeing;
+  private long allocSeq;
+  private final Counters counters = new Counters();
+
+  /** Creates and starts an engine. */
+  public Engine(Config config) {
+    this.config = config;
+    this.time = config.time();
+    if (config.io() != null) {
+      this.io = config.io();
+      this.ownedIo = null;
+    } else {
+      this.ownedIo = Executors.newCachedThreadPool(daemon("stowage-io-" + config.name()));
+      this.io = ownedIo;
+    }
+    this.callbacks = Executors.newSingleThreadExecutor(daemon("stowage-callbacks-" + config.name()));
+    this.minAlloc = dims.vector(config.minAlloc());
+    packer.widenScale(minAlloc);
+    this.thread = new Thread(this::loop, "stowage-engine-" + config.name());
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  // ---------------------------------------------------------------- calls from other threads
+
+  /**
+   * Claims the tasks for this engine and queues them; never blocks on the engine.
+   *
+   * @throws IllegalStateException if the engine is closed
+   * @throws IllegalArgumentException if a task was already submitted or is done; then none is
+   */
+  public void submit(List<TaskRecord> records) {
+    if (closeRequested) {
+      throw new IllegalStateException("scheduler " + config.name() + " is closed");
+    }
+    List<TaskRecord> claimed = new ArrayList<>(records.size());
+    for (TaskRecord r : records) {
+      String problem = r.claim(this, callbacks);
+      if (problem != null) {
+        claimed.forEach(TaskRecord::unclaim);
+        throw new IllegalArgumentException(problem);
+      }
+      claimed.add(r);
+    }
+    post(() -> onSubmitted(claimed));
+  }
+
+  /** Asks the engine to cancel {@code record}, which it owns. */
+  void cancel(TaskRecord record) {
+    post(() -> onCancel(record));
+  }
+
+  /**
+   * Starts closing: queued tasks fail, running ones are killed, every alloc is freed. The future
+   * completes when all of that is done and the engine thread has stopped.
+   */
+  public CompletableFuture<Void> close() {
+    if (!closeRequested) {
+      closeRequested = true;
+      post(this::onClose);
+    }
+    return terminated;
+  }
+
+  /** Returns the counters as of the end of the engine's latest batch of events. */
+  public Counters.Snapshot counters() {
+    return counters.published();
+  }
+
+  private void post(Runnable event) {
+    events.add(event);
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  private void loop() {
+    try {
+      while (!stopped) {
+        run(events.take());
+        Runnable next;
+        while ((next = events.poll()) != null) {
+          run(next);
+        }
+        if (dirty && !closing) {
+          dirty = false;
+          run(this::pass);
+        }
+        counters.publish(queue.size() + draining.size(), pending.size());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      terminated.completeExceptionally(e);
+    }
+  }
+
+  private void run(Runnable event) {
+    try {
+      event.run();
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.ERROR, "scheduler " + config.name() + ": event failed; continuing", e);
+    }
+  }
+
+  // ---------------------------------------------------------------- submission and drain
+
+  private void onSubmitted(List<TaskRecord> records) {
+    long now = time.nanoTime();
+    List<TaskRecord> accepted = new ArrayList<>(records.size());
+    for (TaskRecord t : records) {
+      counters.submitted++;
+      TaskException refusal = admit(t);
+      if (refusal != null) {
+        finish(t, refusal);
+        continue;
+      }
+      if (packer.widenScale(t.need)) {
+        queueSorted = false;
+      }
+      t.queuedSince = now;
+      accepted.add(t);
+    }
+    if (accepted.isEmpty()) {
+      return;
+    }
+    draining.addAll(accepted);
+    if (!config.drainTimeout().isZero()) {
+      if (drainStart < 0) {
+        drainStart = now;
+      }
+      drainDeadline = Math.min(now + config.drainTimeout().toNanos(),
+          drainStart + config.maxDrainWait().toNanos());
+      if (!drainTimerArmed) {
+        armDrainTimer(drainDeadline - now);
+      }
+    }
+    // Timers first, statuses last: whoever sees a status can rely on the timer being set.
+    for (TaskRecord t : accepted) {
+      publish(t, State.INIT, null, WaitReason.DRAINING, null, null);
+    }
+    if (config.drainTimeout().isZero()) {
+      flushDrain();
+    }
+  }
+
+  /** Returns why {@code t} cannot be queued, or null; sets its resource vector if it can. */
+  private @Nullable TaskException admit(TaskRecord t) {
+    if (closing) {
+      return new TaskException(Kind.CLOSED,
+          t.task + " was submitted while scheduler " + config.name() + " was closing");
+    }
+    if (t.cancelRequested) {
+      return cancelled(t);
+    }
+    Resources need = t.task.resources();
+    Admission admission;
+    try {
+      admission = Objects.requireNonNull(config.cluster().canAllocate(need), "admission");
+    } catch (RuntimeException e) {
+      return new TaskException(Kind.UNSATISFIABLE,
+          t.task + ": cluster.canAllocate(" + need + ") failed: " + e, null, e);
+    }
+    if (!admission.possible()) {
+      return new TaskException(Kind.UNSATISFIABLE, t.task + " needs " + need
+          + ", which the cluster can never allocate: " + admission.reason());
+    }
+    t.need = dims.vector(need);
+    return null;
+  }
+
+  private void armDrainTimer(long nanos) {
+    drainTimerArmed = true;
+    time.schedule(Duration.ofNanos(nanos), () -> post(this::onDrainTimer));
+  }
+
+  private void onDrainTimer() {
+    drainTimerArmed = false;
+    if (draining.isEmpty()) {
+      drainStart = -1;
+      return;
+    }
+    long now = time.nanoTime();
+    if (now >= drainDeadline) {
+      flushDrain();
+    } else {
+      armDrainTimer(drainDeadline - now);
+    }
+  }
+
+  private void flushDrain() {
+    for (TaskRecord t : draining) {
+      sizeOf(t);
+      queue.add(t);
+    }
+    draining.clear();
+    drainStart = -1;
+    queueSorted = false;
+    dirty = true;
+  }
+
+  private void sizeOf(TaskRecord t) {
+    t.size = packer.size(t.need);
+  }
+
+  // ---------------------------------------------------------------- the pass
+
+  private static final Comparator<TaskRecord> ORDER = Comparator
+      .comparingInt((TaskRecord t) -> t.task.priority())
+      .thenComparing(Comparator.comparingDouble((TaskRecord t) -> t.size).reversed())
+      .thenComparingLong(t -> t.queuedSince);
+
+  private void pass() {
+    if (queue.isEmpty()) {
+      return;
+    }
+    long now = time.nanoTime();
+    if (!queueSorted) {
+      queue.forEach(this::sizeOf);
+      queue.sort(ORDER);
+      queueSorted = true;
+    }
+    long starvedBefore = now - config.starvationThreshold().toNanos();
+    List<TaskRecord> order = new ArrayList<>(queue.size());
+    List<TaskRecord> starved = new ArrayList<>();
+    for (TaskRecord t : queue) {
+      (t.queuedSince <= starvedBefore ? starved : order).add(t);
+    }
+    if (!starved.isEmpty()) {
+      starved.sort(Comparator.comparingLong(t -> t.queuedSince));
+      order.addAll(0, starved);
+    }
+
+    double[] smallest = null;
+    for (TaskRecord t : order) {
+      smallest = smallest == null ? t.need.clone() : elementMin(smallest, t.need);
+    }
+    List<LiveAlloc> candidates = new ArrayList<>();
+    for (LiveAlloc a : live) {
+      if (Packer.fits(smallest, a.free)) {
+        candidates.add(a);
+      }
+    }
+    Set<LiveAlloc> reserved = new LinkedHashSet<>();
+    List<TaskRecord> waiting = new ArrayList<>();
+    for (TaskRecord t : order) {
+      LiveAlloc best = null;
+      double bestScore = Double.POSITIVE_INFINITY;
+      for (LiveAlloc a : candidates) {
+        double score = packer.fitScore(t.need, a.free);
+        if (score < bestScore) {
+          best = a;
+          bestScore = score;
+        }
+      }
+      if (best != null) {
+        assign(t, best);
+        if (!Packer.fits(smallest, best.free)) {
+          candidates.remove(best);
+        }
+        continue;
+      }
+      if (t.queuedSince <= starvedBefore) {
+        LiveAlloc hold = reservation(t, reserved);
+        if (hold != null) {
+          reserved.add(hold);
+          candidates.remove(hold);
+          setWaiting(t, WaitReason.RESERVED);
+        }
+      }
+      waiting.add(t);
+    }
+    queue = waiting;
+    if (!waiting.isEmpty()) {
+      request(waiting, reserved.isEmpty() ? Set.of() : reservedTasks(waiting));
+    }
+  }
+
+  private Set<TaskRecord> reservedTasks(List<TaskRecord> waiting) {
+    Set<TaskRecord> out = new java.util.HashSet<>();
+    for (TaskRecord t : waiting) {
+      if (t.status().waiting() == WaitReason.RESERVED) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /** Picks the live alloc that could hold {@code t} and is closest to having room for it. */
+  private @Nullable LiveAlloc reservation(TaskRecord t, Set<LiveAlloc> taken) {
+    LiveAlloc best = null;
+    double bestShort = Double.POSITIVE_INFINITY;
+    for (LiveAlloc a : live) {
+      if (taken.contains(a) || !Packer.fits(t.need, a.capacity)) {
+        continue;
+      }
+      double s = packer.shortfall(t.need, a.free);
+      if (s < bestShort) {
+        best = a;
+        bestShort = s;
+      }
+    }
+    return best;
+  }
+
+  // ---------------------------------------------------------------- alloc requests
+
+  private void request(List<TaskRecord> waiting, Set<TaskRecord> holding) {
+    List<double[]> credit = new ArrayList<>(pending.size());
+    for (PendingAlloc p : pending) {
+      credit.add(p.credit.clone());
+    }
+    List<TaskRecord> uncovered = new ArrayList<>();
+    for (TaskRecord t : waiting) {
+      int best = -1;
+      double bestScore = Double.POSITIVE_INFINITY;
+      for (int i = 0; i < credit.size(); i++) {
+        double score = packer.fitScore(t.need, credit.get(i));
+        if (score < bestScore) {
+          best = i;
+          bestScore = score;
+        }
+      }
+      if (best >= 0) {
+        Packer.subtract(credit.get(best), t.need);
+        if (!holding.contains(t)) {
+          setWaiting(t, WaitReason.ALLOC_PENDING);
+        }
+      } else {
+        uncovered.add(t);
+      }
+    }
+    if (uncovered.isEmpty()) {
+      return;
+    }
+    long now = time.nanoTime();
+    if (now < backoffUntil) {
+      markWaiting(uncovered, holding, WaitReason.BACKING_OFF);
+      if (!backoffTimerArmed) {
+        backoffTimerArmed = true;
+        time.schedule(Duration.ofNanos(backoffUntil - now), () -> post(() -> {
+          backoffTimerArmed = false;
+          dirty = true;
+        }));
+      }
+      return;
+    }
+    while (pending.size() < config.maxPendingAllocs() && !uncovered.isEmpty()) {
+      Packer.Bin<TaskRecord> bin =
+          packer.formBin(uncovered, t -> t.need, minAlloc, this::admissible);
+      if (bin == null) {
+        TaskRecord t = uncovered.remove(0);
+        queue.remove(t);
+        finish(t, new TaskException(Kind.UNSATISFIABLE, t.task + " needs "
+            + t.task.resources() + ", which the cluster refused to allocate: " + refusedReason));
+        continue;
+      }
+      uncovered.removeAll(new java.util.HashSet<>(bin.members()));
+      markWaiting(bin.members(), holding, WaitReason.ALLOC_PENDING);
+      allocate(new Requirements(dims.resources(bin.unit()), bin.width()), bin.credit());
+    }
+    markWaiting(uncovered, holding, WaitReason.PENDING_LIMIT);
+  }
+
+  private boolean admissible(double[] v) {
+    for (double[] r : refused) {
+      if (Packer.covers(v, r)) {
+        return false;
+      }
+    }
+    try {
+      return config.cluster().canAllocate(dims.resources(v)).possible();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "cluster.canAllocate failed; sizing requests conservatively", e);
+      return false;
+    }
+  }
+
+  private void allocate(Requirements req, double[] credit) {
+    PendingAlloc p = new PendingAlloc(++allocSeq, req, credit, time.nanoTime());
+    pending.add(p);
+    counters.allocsRequested++;
+    LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": requesting alloc " + req);
+    CompletableFuture<Alloc> f;
+    try {
+      f = Objects.requireNonNull(config.cluster().allocate(req, config.labels()), "allocate future");
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    p.future = f;
+    f.whenComplete((alloc, error) -> post(() -> onAllocResult(p, alloc, error)));
+  }
+
+  private void onAllocResult(PendingAlloc p, @Nullable Alloc alloc, @Nullable Throwable error) {
+    if (!pending.remove(p)) {
+      if (alloc != null) {
+        freeQuietly(alloc);
+      }
+      return;
+    }
+    dirty = true;
+    if (alloc == null) {
+      Throwable cause = unwrap(error);
+      if (closing) {
+        maybeFinishClose();
+        return;
+      }
+      counters.allocsFailed++;
+      if (cause instanceof AllocationException ae && ae.kind() == AllocationException.Kind.NEVER) {
+        refused.add(dims.vector(p.req.min()));
+        refusedReason = cause.getMessage();
+        LOG.log(Level.WARNING, "scheduler " + config.name() + ": cluster can never allocate "
+            + p.req + ": " + cause.getMessage());
+        return;
+      }
+      allocFailures++;
+      long backoff = Math.min(config.backoffMax().toNanos(),
+          config.backoffInitial().toNanos() << Math.min(30, allocFailures - 1));
+      backoffUntil = time.nanoTime() + backoff;
+      LOG.log(Level.WARNING, "scheduler " + config.name() + ": allocation of " + p.req
+          + " failed (" + cause + "); backing off " + Duration.ofNanos(backoff));
+      return;
+    }
+    if (closing) {
+      freeQuietly(alloc);
+      maybeFinishClose();
+      return;
+    }
+    allocFailures = 0;
+    backoffUntil = 0;
+    Resources capacity;
+    String id;
+    try {
+      capacity = Objects.requireNonNull(alloc.resources(), "alloc resources");
+      id = Objects.requireNonNull(alloc.id(), "alloc id");
+    } catch (RuntimeException e) {
+      LOG.log(Level.ERROR, "scheduler " + config.name() + ": alloc is unusable; freeing it", e);
+      freeQuietly(alloc);
+      return;
+    }
+    LiveAlloc a = new LiveAlloc(alloc, id, dims.vector(capacity), time.nanoTime());
+    if (packer.widenScale(a.capacity)) {
+      queueSorted = false;
+    }
+    live.add(a);
+    counters.allocsLive++;
+    LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": alloc " + id + " " + capacity
+        + " is up");
+    keepalive(a);
+    becameIdle(a);
+  }
+
+  // ---------------------------------------------------------------- keepalive, idle, death
+
+  private void keepalive(LiveAlloc a) {
+    if (!live.contains(a)) {
+      return;
+    }
+    long token = ++a.keepaliveSeq;
+    a.keepaliveTimer.cancel();
+    a.keepaliveTimer = time.schedule(config.keepaliveTimeout(),
+        () -> post(() -> onKeepaliveTimeout(a, token)));
+    io.execute(() -> {
+      CompletableFuture<Duration> f;
+      try {
+        f = Objects.requireNonNull(a.alloc.keepalive(), "keepalive future");
+      } catch (RuntimeException e) {
+        f = CompletableFuture.failedFuture(e);
+      }
+      f.whenComplete((next, e) -> post(() -> onKeepalive(a, token, next, e)));
+    });
+  }
+
+  private void onKeepalive(LiveAlloc a, long token, @Nullable Duration next, @Nullable Throwable e) {
+    if (token != a.keepaliveSeq || !live.contains(a)) {
+      return;
+    }
+    a.keepaliveTimer.cancel();
+    if (e != null || next == null) {
+      allocDead(a, "keepalive failed: " + describe(unwrap(e)));
+      return;
+    }
+    Duration wait = next.isNegative() ? Duration.ZERO : next;
+    a.keepaliveTimer = time.schedule(wait, () -> post(() -> keepalive(a)));
+  }
+
+  private void onKeepaliveTimeout(LiveAlloc a, long token) {
+    if (token == a.keepaliveSeq && live.contains(a)) {
+      allocDead(a, "keepalive did not answer within " + config.keepaliveTimeout());
+    }
+  }
+
+  private void becameIdle(LiveAlloc a) {
+    long since = time.nanoTime();
+    a.idleSince = since;
+    time.schedule(config.maxAllocIdleTime(), () -> post(() -> onIdleCheck(a, since)));
+  }
+
+  private void onIdleCheck(LiveAlloc a, long since) {
+    if (a.idleSince != since || !a.running.isEmpty() || !live.contains(a) || closing) {
+      return;
+    }
+    live.remove(a);
+    a.keepaliveTimer.cancel();
+    counters.allocsLive--;
+    counters.allocsFreedIdle++;
+    LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": freeing idle alloc " + a.id);
+    freeQuietly(a.alloc);
+  }
+
+  private void allocDead(LiveAlloc a, String why) {
+    if (!live.remove(a)) {
+      return;
+    }
+    a.keepaliveTimer.cancel();
+    counters.allocsLive--;
+    counters.allocsDead++;
+    LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id + " is dead: " + why);
+    for (Assignment asg : new ArrayList<>(a.running)) {
+      a.running.remove(asg);
+      asg.timeoutTimer.cancel();
+      asg.task.assignment = null;
+      if (asg.exec != null) {
+        Exec x = asg.exec;
+        io.execute(() -> killQuietly(x));
+      }
+      if (asg.stop != null) {
+        finish(asg.task, asg.stop);
+      } else {
+        lost(asg.task, "alloc " + a.id + " died: " + why);
+      }
+    }
+    freeQuietly(a.alloc);
+    dirty = true;
+    maybeFinishClose();
+  }
+
+  // ---------------------------------------------------------------- the task lifecycle
+
+  private void assign(TaskRecord t, LiveAlloc a) {
+    Assignment asg = new Assignment(t, a);
+    t.assignment = asg;
+    a.running.add(asg);
+    a.idleSince = -1;
+    Packer.subtract(a.free, t.need);
+    Duration timeout = t.task.timeout();
+    if (timeout != null) {
+      asg.timeoutTimer = time.schedule(timeout, () -> post(() -> onTimeout(asg)));
+    }
+    TaskStatus s = publish(t, State.STAGING, a.id, null, null, null);
+    ExecRequest req = new ExecRequest(s.id(), t.task.name(), t.task.exec(), t.task.resources());
+    io.execute(() -> {
+      Exec x;
+      try {
+        x = Objects.requireNonNull(a.alloc.start(req), "exec");
+        CompletableFuture<ExecResult> result = Objects.requireNonNull(x.result(), "exec result");
+        post(() -> onExecStarted(asg, x));
+        result.whenComplete((r, e) -> post(() -> onExecEnded(asg, r, e)));
+      } catch (RuntimeException e) {
+        post(() -> onExecEnded(asg, null, e));
+      }
+    });
+  }
+
+  private void onExecStarted(Assignment asg, Exec x) {
+    if (asg.task.assignment != asg) {
+      io.execute(() -> killQuietly(x));
+      return;
+    }
+    asg.exec = x;
+    if (asg.stop != null) {
+      io.execute(() -> killQuietly(x));
+    }
+    publish(asg.task, State.RUNNING, asg.alloc.id, null, null, null);
+  }
+
+  private void onExecEnded(Assignment asg, @Nullable ExecResult r, @Nullable Throwable e) {
+    TaskRecord t = asg.task;
+    if (t.assignment != asg) {
+      return;
+    }
+    release(asg);
+    Throwable cause = unwrap(e);
+    if (asg.stop != null) {
+      finish(t, asg.stop);
+    } else if (cause instanceof AllocLostException) {
+      lost(t, "alloc " + asg.alloc.id + " was lost: " + cause.getMessage());
+      allocDead(asg.alloc, "an exec reported it lost: " + cause.getMessage());
+    } else if (cause != null || r == null) {
+      failed(t, "its exec failed on alloc " + asg.alloc.id + ": " + describe(cause), null, cause);
+    } else if (!r.succeeded()) {
+      failed(t, "its command exited with code " + r.exitCode() + " on alloc " + asg.alloc.id,
+          r, null);
+    } else {
+      counters.succeeded++;
+      publish(t, State.DONE, null, null, r, null);
+    }
+    dirty = true;
+    maybeFinishClose();
+  }
+
+  private void release(Assignment asg) {
+    LiveAlloc a = asg.alloc;
+    asg.task.assignment = null;
+    asg.timeoutTimer.cancel();
+    a.running.remove(asg);
+    int n = Math.min(a.free.length, asg.task.need.length);
+    for (int i = 0; i < n; i++) {
+      a.free[i] = Math.min(a.capacity[i], a.free[i] + asg.task.need[i]);
+    }
+    if (a.running.isEmpty() && live.contains(a)) {
+      becameIdle(a);
+    }
+  }
+
+  private void onTimeout(Assignment asg) {
+    if (asg.task.assignment != asg || asg.stop != null) {
+      return;
+    }
+    asg.stop = new TaskException(Kind.TIMED_OUT, asg.task.task + " ran longer than its timeout of "
+        + asg.task.task.timeout() + " on alloc " + asg.alloc.id + " and was killed");
+    killAssigned(asg);
+  }
+
+  private void onCancel(TaskRecord t) {
+    if (t.status().state() == State.DONE) {
+      return;
+    }
+    if (draining.remove(t) || queue.remove(t)) {
+      finish(t, cancelled(t));
+      return;
+    }
+    Assignment asg = t.assignment;
+    if (asg != null) {
+      if (asg.stop == null) {
+        asg.stop = cancelled(t);
+        killAssigned(asg);
+      }
+      return;
+    }
+    t.cancelRequested = true;
+  }
+
+  private void killAssigned(Assignment asg) {
+    Exec x = asg.exec;
+    if (x != null) {
+      io.execute(() -> killQuietly(x));
+    }
+  }
+
+  private void lost(TaskRecord t, String why) {
+    t.lostCount++;
+    counters.attemptsLost++;
+    publish(t, State.LOST, t.status().allocId(), null, null, null);
+    if (t.lostCount >= config.maxLostAttempts()) {
+      finish(t, new TaskException(Kind.LOST, t.task + " was lost " + t.lostCount + " time"
+          + (t.lostCount == 1 ? "" : "s") + " (the limit); last: " + why));
+    } else {
+      LOG.log(Level.INFO, () -> "scheduler " + config.name() + ": " + t.task + " lost (" + why
+          + "); queued again");
+      requeue(t);
+    }
+  }
+
+  private void failed(TaskRecord t, String why, @Nullable ExecResult r, @Nullable Throwable cause) {
+    t.failedCount++;
+    counters.attemptsFailed++;
+    if (t.failedCount >= config.maxFailedAttempts()) {
+      finish(t, new TaskException(Kind.FAILED, t.task + " failed: " + why + " (attempt "
+          + (t.status().attempt() + 1) + "; " + t.failedCount + " failed of at most "
+          + config.maxFailedAttempts() + ")", r, cause));
+    } else {
+      LOG.log(Level.INFO, () -> "scheduler " + config.name() + ": " + t.task + " failed (" + why
+          + "); queued again");
+      requeue(t);
+    }
+  }
+
+  private void requeue(TaskRecord t) {
+    TaskStatus s = t.status();
+    int attempt = s.attempt() + 1;
+    t.publish(new TaskStatus(State.INIT, attempt, t.task.key() + "." + attempt, null,
+        WaitReason.QUEUED, null, null, time.nanoTime()));
+    sizeOf(t);
+    queue.add(t);
+    queueSorted = false;
+    dirty = true;
+  }
+
+  private void finish(TaskRecord t, TaskException error) {
+    switch (error.kind()) {
+      case CANCELLED -> counters.cancelled++;
+      default -> counters.failed++;
+    }
+    publish(t, State.DONE, null, null, null, error);
+  }
+
+  private TaskException cancelled(TaskRecord t) {
+    return new TaskException(Kind.CANCELLED, t.task + " was cancelled");
+  }
+
+  private void setWaiting(TaskRecord t, WaitReason reason) {
+    TaskStatus s = t.status();
+    if (s.waiting() != reason) {
+      t.publish(new TaskStatus(s.state(), s.attempt(), s.id(), null, reason, null, null,
+          s.sinceNanos()));
+    }
+  }
+
+  private void markWaiting(List<TaskRecord> tasks, Set<TaskRecord> holding, WaitReason reason) {
+    for (TaskRecord t : tasks) {
+      if (!holding.contains(t)) {
+        setWaiting(t, reason);
+      }
+    }
+  }
+
+  private TaskStatus publish(TaskRecord t, State state, @Nullable String allocId,
+      @Nullable WaitReason waiting, @Nullable ExecResult result, @Nullable TaskException error) {
+    TaskStatus s = t.status();
+    TaskStatus next = new TaskStatus(state, s.attempt(), s.id(), allocId, waiting, result, error,
+        time.nanoTime());
+    t.publish(next);
+    return next;
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  private void onClose() {
+    closing = true;
+    for (TaskRecord t : draining) {
+      finish(t, closedBeforeRun(t));
+    }
+    draining.clear();
+    for (TaskRecord t : queue) {
+      finish(t, closedBeforeRun(t));
+    }
+    queue.clear();
+    for (PendingAlloc p : new ArrayList<>(pending)) {
+      CompletableFuture<Alloc> f = p.future;
+      if (f != null) {
+        f.cancel(false);
+      }
+    }
+    for (LiveAlloc a : live) {
+      for (Assignment asg : a.running) {
+        if (asg.stop == null || asg.stop.kind() != Kind.CANCELLED) {
+          asg.stop = new TaskException(Kind.CLOSED, asg.task.task + " was killed: scheduler "
+              + config.name() + " closed");
+        }
+        killAssigned(asg);
+      }
+    }
+    maybeFinishClose();
+  }
+
+  private TaskException closedBeforeRun(TaskRecord t) {
+    return new TaskException(Kind.CLOSED, t.task + " did not run: scheduler " + config.name()
+        + " closed");
+  }
+
+  private void maybeFinishClose() {
+    if (!closing || freeing || !pending.isEmpty()) {
+      return;
+    }
+    for (LiveAlloc a : live) {
+      if (!a.running.isEmpty()) {
+        return;
+      }
+    }
+    freeing = true;
+    List<CompletableFuture<Void>> frees = new ArrayList<>();
+    for (LiveAlloc a : live) {
+      a.keepaliveTimer.cancel();
+      counters.allocsLive--;
+      frees.add(free(a.alloc));
+    }
+    live.clear();
+    CompletableFuture.allOf(frees.toArray(CompletableFuture[]::new))
+        .whenComplete((v, e) -> post(this::terminate));
+  }
+
+  private void terminate() {
+    stopped = true;
+    if (ownedIo != null) {
+      ownedIo.shutdown();
+    }
+    // Deliveries already queued still run; complete after them, so that whoever waits for close()
+    // has seen every task's final status.
+    callbacks.execute(() -> terminated.complete(null));
+    callbacks.shutdown();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** Frees {@code alloc} on the I/O executor; the future completes when it is freed or failed to. */
+  private CompletableFuture<Void> free(Alloc alloc) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return Objects.requireNonNull(alloc.free(), "free future");
+      } catch (RuntimeException e) {
+        return CompletableFuture.<Void>failedFuture(e);
+      }
+    }, io).thenCompose(f -> f).handle((v, e) -> {
+      if (e != null) {
+        LOG.log(Level.WARNING, "scheduler " + config.name() + ": freeing alloc failed", unwrap(e));
+      }
+      return null;
+    });
+  }
+
+  private void freeQuietly(Alloc alloc) {
+    free(alloc);
+  }
+
+  private static void killQuietly(Exec x) {
+    try {
+      x.kill();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "killing exec " + x.id() + " failed", e);
+    }
+  }
+
+  private static @Nullable Throwable unwrap(@Nullable Throwable e) {
+    while ((e instanceof CompletionException || e instanceof ExecutionException)
+        && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+
+  private static String describe(@Nullable Throwable e) {
+    if (e == null) {
+      return "no result";
+    }
+    return e.getMessage() != null ? e.getClass().getSimpleName() + ": " + e.getMessage()
+        : e.getClass().getName();
+  }
+
+  private static double[] elementMin(double[] a, double[] b) {
+    double[] out = new double[Math.max(a.length, b.length)];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = Math.min(Packer.get(a, i), Packer.get(b, i));
+    }
+    return out;
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  // ---------------------------------------------------------------- engine-owned records
+
+  /** An alloc that is up and takes tasks. */
+  static final class LiveAlloc {
+    final Alloc alloc;
+    final String id;
+    final double[] capacity;
+    final double[] free;
+    final long upSince;
+    final Set<Assignment> running = new LinkedHashSet<>();
+    long idleSince;
+    long keepaliveSeq;
+    TimeSource.Cancellable keepaliveTimer = () -> { };
+
+    LiveAlloc(Alloc alloc, String id, double[] capacity, long upSince) {
+      this.alloc = alloc;
+      this.id = id;
+      this.capacity = capacity;
+      this.free = capacity.clone();
+      this.upSince = upSince;
+    }
+  }
+
+  /** An allocation request in flight, credited with all it asked for. */
+  static final class PendingAlloc {
+    final long seq;
+    final Requirements req;
+    final double[] credit;
+    final long requestedAt;
+    @Nullable CompletableFuture<Alloc> future;
+
+    PendingAlloc(long seq, Requirements req, double[] credit, long requestedAt) {
+      this.seq = seq;
+      this.req = req;
+      this.credit = credit;
+      this.requestedAt = requestedAt;
+    }
+  }
+
+  /** One attempt of a task placed on an alloc. */
+  static final class Assignment {
+    final TaskRecord task;
+    final LiveAlloc alloc;
+    @Nullable Exec exec;
+    /** Why the attempt is being stopped (cancel, timeout, close), once it is. */
+    @Nullable TaskException stop;
+    TimeSource.Cancellable timeoutTimer = () -> { };
+
+    Assignment(TaskRecord task, LiveAlloc alloc) {
+      this.task = task;
+      this.alloc = alloc;
+    }
+  }
+}

@@ -1,0 +1,204 @@
+package org.stowage.scheduler.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * Vector bin packing over resource vectors (one slot per resource name, see {@link Dimensions}).
+ * Pure functions of their arguments. Not API.
+ *
+ * <p>Placement is norm-based best fit: a task goes where the leftover, each dimension divided by
+ * its scale (the largest amount seen of it), has the smallest L2 norm, so the fullest alloc that
+ * fits wins in every dimension at once, not on one scalar. New alloc requests are formed one bin at
+ * a time: the first waiting task fixes the bin's unit, the cluster says how many units one alloc
+ * may hold, and the bin is filled with the waiting tasks, in order, that still fit.
+ *
+ * <p>Thread-safety: not thread-safe; the engine's thread owns it.
+ */
+final class Packer {
+
+  private static final double EPSILON = 1e-9;
+
+  private double[] scale = new double[0];
+
+  /** Widens the scale so that every dimension of {@code v} is covered; true if it changed. */
+  boolean widenScale(double[] v) {
+    boolean changed = false;
+    if (v.length > scale.length) {
+      scale = java.util.Arrays.copyOf(scale, v.length);
+      changed = true;
+    }
+    for (int i = 0; i < v.length; i++) {
+      if (v[i] > scale[i]) {
+        scale[i] = v[i];
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Returns the squared L2 norm of {@code need} on the scale: the task's size for ordering. */
+  double size(double[] need) {
+    double sum = 0;
+    for (int i = 0; i < need.length; i++) {
+      double x = norm(need[i], i);
+      sum += x * x;
+    }
+    return sum;
+  }
+
+  /** Returns how well {@code need} fills {@code free}: lower is tighter; NaN if it does not fit. */
+  double fitScore(double[] need, double[] free) {
+    if (!fits(need, free)) {
+      return Double.NaN;
+    }
+    int n = Math.max(need.length, free.length);
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      double x = norm(get(free, i) - get(need, i), i);
+      sum += x * x;
+    }
+    return sum;
+  }
+
+  /** Returns how far {@code need} is from fitting {@code free}: 0 if it fits. */
+  double shortfall(double[] need, double[] free) {
+    double sum = 0;
+    for (int i = 0; i < need.length; i++) {
+      double x = norm(Math.max(0, need[i] - get(free, i)), i);
+      sum += x * x;
+    }
+    return sum;
+  }
+
+  /**
+   * Forms one bin for an alloc request from {@code waiting} (in scheduling order, non-empty).
+   *
+   * @param unitFloor the scheduler's minimum alloc, merged into the bin's unit
+   * @param admissible whether the cluster could ever provide an alloc of the given vector
+   * @return the bin, or null if not even the first task's unit is admissible
+   */
+  <T> Bin<T> formBin(List<T> waiting, java.util.function.Function<T, double[]> needOf,
+      double[] unitFloor, Predicate<double[]> admissible) {
+    double[] first = needOf.apply(waiting.get(0));
+    double[] unit = max(first, unitFloor);
+    if (!admissible.test(unit)) {
+      unit = first.clone();
+      if (!admissible.test(unit)) {
+        return null;
+      }
+    }
+    double[] total = new double[unit.length];
+    for (T t : waiting) {
+      double[] need = needOf.apply(t);
+      if (fits(need, unit)) {
+        add(total, need);
+      }
+    }
+    int units = largestAdmissibleMultiple(unit, unitsToHold(total, unit), admissible);
+    double[] capacity = times(unit, units);
+    double[] sum = new double[unit.length];
+    List<T> members = new ArrayList<>();
+    for (T t : waiting) {
+      double[] need = needOf.apply(t);
+      if (fits(need, unit) && fits(plus(sum, need), capacity)) {
+        add(sum, need);
+        members.add(t);
+      }
+    }
+    int width = Math.max(0, unitsToHold(sum, unit) - 1);
+    return new Bin<>(unit, width, times(unit, width + 1), members);
+  }
+
+  /** A planned alloc request: {@code width + 1} units, credited with {@code credit}. */
+  record Bin<T>(double[] unit, int width, double[] credit, List<T> members) {}
+
+  private static int unitsToHold(double[] total, double[] unit) {
+    int units = 1;
+    for (int i = 0; i < total.length; i++) {
+      double u = get(unit, i);
+      if (total[i] > 0 && u > 0) {
+        units = Math.max(units, (int) Math.min(1 << 20, Math.ceil(total[i] / u - EPSILON)));
+      }
+    }
+    return units;
+  }
+
+  private static int largestAdmissibleMultiple(
+      double[] unit, int most, Predicate<double[]> admissible) {
+    int lo = 1;
+    int hi = most;
+    while (lo < hi) {
+      int mid = (lo + hi + 1) >>> 1;
+      if (admissible.test(times(unit, mid))) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return lo;
+  }
+
+  private double norm(double x, int i) {
+    double s = get(scale, i);
+    return s > 0 ? x / s : 0;
+  }
+
+  static double get(double[] v, int i) {
+    return i < v.length ? v[i] : 0;
+  }
+
+  static boolean fits(double[] need, double[] free) {
+    for (int i = 0; i < need.length; i++) {
+      double have = get(free, i);
+      if (need[i] > have + EPSILON * Math.max(1, have)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Subtracts {@code need} from {@code free} in place; {@code need} must fit. */
+  static void subtract(double[] free, double[] need) {
+    for (int i = 0; i < need.length; i++) {
+      if (need[i] != 0) {
+        free[i] = Math.max(0, free[i] - need[i]);
+      }
+    }
+  }
+
+  /** Adds {@code need} to {@code into} in place; {@code into} must be at least as long. */
+  static void add(double[] into, double[] need) {
+    for (int i = 0; i < need.length; i++) {
+      into[i] += need[i];
+    }
+  }
+
+  static double[] plus(double[] a, double[] b) {
+    double[] out = java.util.Arrays.copyOf(a, Math.max(a.length, b.length));
+    add(out, b);
+    return out;
+  }
+
+  static double[] max(double[] a, double[] b) {
+    double[] out = java.util.Arrays.copyOf(a, Math.max(a.length, b.length));
+    for (int i = 0; i < b.length; i++) {
+      out[i] = Math.max(out[i], b[i]);
+    }
+    return out;
+  }
+
+  static double[] times(double[] v, int k) {
+    double[] out = v.clone();
+    for (int i = 0; i < out.length; i++) {
+      out[i] *= k;
+    }
+    return out;
+  }
+
+  /** Returns true if every dimension of {@code big} is at least that of {@code small}. */
+  static boolean covers(double[] big, double[] small) {
+    return fits(small, big);
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The scheduling engine. Not API: names here may change in any release.
+ *
+ * <ul>
+ *   <li>{@code Engine}: the event loop, which owns all scheduling state on one thread, the
+ *       allocation requests, keepalives and idle reclamation, and the task lifecycle (INIT, STAGING,
+ *       RUNNING, LOST, DONE).
+ *   <li>{@code Packer}: vector best-fit placement and the packing of waiting tasks into requests.
+ *   <li>{@code TaskRecord}: a task's published status, its waiters and listeners.
+ * </ul>
+ */
+@NullMarked
+package org.stowage.scheduler.internal;
+
+import org.jspecify.annotations.NullMarked;

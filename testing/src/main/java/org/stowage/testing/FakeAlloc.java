@@ -1,0 +1,163 @@
+package org.stowage.testing;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.stowage.scheduler.Alloc;
+import org.stowage.scheduler.AllocLostException;
+import org.stowage.scheduler.Exec;
+import org.stowage.scheduler.ExecRequest;
+import org.stowage.scheduler.Resources;
+
+/**
+ * An {@link Alloc} from a {@link FakeCluster}. Its execs are {@link FakeExec}s that the test ends by
+ * hand, or that end by themselves after the cluster's exec duration; {@link #fail} makes its
+ * keepalive fail, as if the machine behind it were gone.
+ *
+ * <p>Thread-safety: thread-safe.
+ */
+public final class FakeAlloc implements Alloc {
+
+  private final String id;
+  private final Resources resources;
+  private final FakeCluster cluster;
+  private final Throwable grantedAt;
+  private final List<FakeExec> execs = new CopyOnWriteArrayList<>();
+  private final BlockingQueue<FakeExec> started = new LinkedBlockingQueue<>();
+  private final AtomicInteger keepalives = new AtomicInteger();
+  private volatile @Nullable String failure;
+  private volatile boolean freed;
+
+  FakeAlloc(String id, Resources resources, FakeCluster cluster) {
+    this.id = id;
+    this.resources = resources;
+    this.cluster = cluster;
+    this.grantedAt = new Throwable("alloc " + id + " " + resources + " was granted here");
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public Resources resources() {
+    return resources;
+  }
+
+  @Override
+  public Exec start(ExecRequest request) {
+    String why = failure;
+    if (why != null || freed) {
+      throw new AllocLostException("alloc " + id + " is gone: " + (why != null ? why : "freed"));
+    }
+    FakeExec exec = new FakeExec(request, this);
+    execs.add(exec);
+    started.add(exec);
+    Duration d = cluster.execDuration();
+    if (d != null) {
+      if (d.isZero()) {
+        exec.succeed();
+      } else {
+        cluster.timeSource().schedule(d, exec::succeed);
+      }
+    }
+    return exec;
+  }
+
+  @Override
+  public CompletableFuture<Duration> keepalive() {
+    keepalives.incrementAndGet();
+    String why = failure;
+    if (why != null) {
+      return CompletableFuture.failedFuture(new AllocLostException("alloc " + id + ": " + why));
+    }
+    if (freed) {
+      return CompletableFuture.failedFuture(new AllocLostException("alloc " + id + " was freed"));
+    }
+    return CompletableFuture.completedFuture(cluster.keepaliveInterval());
+  }
+
+  @Override
+  public CompletableFuture<Void> free() {
+    freed = true;
+    for (FakeExec x : execs) {
+      x.kill();
+    }
+    return CompletableFuture.completedFuture(null);
+  }
+
+  /**
+   * Makes the alloc dead: keepalives fail from now on, and so does starting an exec. Running execs
+   * are left hanging, as on a machine that is unreachable; the scheduler must give up on them.
+   */
+  public void fail(String why) {
+    failure = why;
+  }
+
+  /** Returns true if {@link #fail} was called. */
+  public boolean isFailed() {
+    return failure != null;
+  }
+
+  /** Returns true once the scheduler freed the alloc. */
+  public boolean isFreed() {
+    return freed;
+  }
+
+  /** Returns how many keepalives the scheduler sent. */
+  public int keepalives() {
+    return keepalives.get();
+  }
+
+  /** Returns every exec started here, in order. */
+  public List<FakeExec> execs() {
+    return List.copyOf(execs);
+  }
+
+  /** Returns the execs started here that have not ended. */
+  public List<FakeExec> running() {
+    List<FakeExec> out = new ArrayList<>();
+    for (FakeExec x : execs) {
+      if (!x.isDone()) {
+        out.add(x);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Returns the next exec started here, in order, waiting up to {@code timeout} for it.
+   *
+   * @throws IllegalStateException if none was started in time
+   */
+  public FakeExec takeExec(Duration timeout) {
+    try {
+      FakeExec x = started.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      if (x == null) {
+        throw new IllegalStateException("no exec started on alloc " + id + " within " + timeout);
+      }
+      return x;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for an exec on " + id, e);
+    }
+  }
+
+  Throwable grantedAt() {
+    return grantedAt;
+  }
+
+  @Override
+  public String toString() {
+    return "fake alloc " + id + " " + resources + (freed ? " (freed)" : "")
+        + (failure != null ? " (failed)" : "");
+  }
+}

@@ -1,0 +1,96 @@
+package org.stowage.testing;
+
+import java.util.concurrent.CompletableFuture;
+import org.stowage.scheduler.Exec;
+import org.stowage.scheduler.ExecRequest;
+import org.stowage.scheduler.ExecResult;
+
+/**
+ * An {@link Exec} that a test ends by hand ({@link #succeed()}, {@link #exit(int)},
+ * {@link #fail(Throwable)}) or that its {@link FakeAlloc} ends after a set duration.
+ *
+ * <p>Thread-safety: thread-safe.
+ */
+public final class FakeExec implements Exec {
+
+  /** The exit code a killed fake exec reports, as a process killed by SIGKILL would. */
+  public static final int KILLED_EXIT_CODE = 137;
+
+  private final ExecRequest request;
+  private final FakeAlloc alloc;
+  private final CompletableFuture<ExecResult> result = new CompletableFuture<>();
+  private final Throwable startedAt;
+  private volatile boolean killed;
+
+  FakeExec(ExecRequest request, FakeAlloc alloc) {
+    this.request = request;
+    this.alloc = alloc;
+    this.startedAt = new Throwable("exec " + request.id() + " on alloc " + alloc.id()
+        + " was started here");
+  }
+
+  @Override
+  public String id() {
+    return request.id();
+  }
+
+  /** Returns what the scheduler asked to run. */
+  public ExecRequest request() {
+    return request;
+  }
+
+  /** Returns the alloc it runs on. */
+  public FakeAlloc alloc() {
+    return alloc;
+  }
+
+  @Override
+  public CompletableFuture<ExecResult> result() {
+    return result;
+  }
+
+  @Override
+  public void kill() {
+    killed = true;
+    result.complete(new ExecResult(KILLED_EXIT_CODE, "", "killed"));
+  }
+
+  /** Returns true if the scheduler killed this exec. */
+  public boolean isKilled() {
+    return killed;
+  }
+
+  /** Returns true once the exec has ended, however. */
+  public boolean isDone() {
+    return result.isDone();
+  }
+
+  /** Ends the exec with exit code 0; false if it had already ended. */
+  public boolean succeed() {
+    return complete(ExecResult.success());
+  }
+
+  /** Ends the exec with {@code exitCode}; false if it had already ended. */
+  public boolean exit(int exitCode) {
+    return complete(ExecResult.exited(exitCode));
+  }
+
+  /** Ends the exec with {@code result}; false if it had already ended. */
+  public boolean complete(ExecResult result) {
+    return this.result.complete(result);
+  }
+
+  /** Makes the exec fail with {@code cause}; false if it had already ended. */
+  public boolean fail(Throwable cause) {
+    return result.completeExceptionally(cause);
+  }
+
+  Throwable startedAt() {
+    return startedAt;
+  }
+
+  @Override
+  public String toString() {
+    return "fake exec " + request.id() + (isDone() ? " (done)" : " (running)");
+  }
+}
