@@ -33,6 +33,7 @@ public record Digest(String hex) implements Comparable<Digest> {
   /**
    * Validates {@code hex} and lowercases it.
    *
+   * @param hex 64 hex digits, either case
    * @throws IllegalArgumentException if {@code hex} is not exactly 64 hex digits
    */
   public Digest {

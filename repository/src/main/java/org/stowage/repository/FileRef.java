@@ -18,6 +18,8 @@ public record FileRef(
   /**
    * Validates the reference.
    *
+   * @param digest the object holding the file's bytes
+   * @param size the file's size in bytes
    * @throws NullPointerException if {@code digest} is null
    * @throws IllegalArgumentException if {@code size} is negative
    */

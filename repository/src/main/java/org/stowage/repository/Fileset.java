@@ -40,6 +40,7 @@ public record Fileset(@JsonProperty(value = "files", required = true) SortedMap<
   /**
    * Validates every path and copies the map.
    *
+   * @param files the files, by path
    * @throws IllegalArgumentException if a path breaks the rules above; the message names it
    * @throws NullPointerException if {@code files} or any path or reference is null
    */

@@ -32,8 +32,11 @@ public final class RepositoryException extends RuntimeException {
     UNAVAILABLE,
   }
 
+  /** What went wrong. */
   private final Kind kind;
+  /** The name of the repository concerned. */
   private final String repository;
+  /** The object concerned, or null. */
   private final @Nullable Digest digest;
 
   /**

@@ -18,6 +18,9 @@ public record TransferReport(long objectsCopied, long bytesCopied, long objectsS
   /**
    * Validates the counts.
    *
+   * @param objectsCopied objects copied
+   * @param bytesCopied bytes copied
+   * @param objectsSkipped objects skipped
    * @throws IllegalArgumentException if a count is negative
    */
   public TransferReport {

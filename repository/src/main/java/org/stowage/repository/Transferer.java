@@ -125,7 +125,7 @@ public final class Transferer {
       }
     }
     if (unknown.isEmpty()) {
-      transfer.setUpDone();
+      transfer.settle();
     } else {
       limiter.submit(() -> copyMissing(transfer, unknown), transfer.result::completeExceptionally);
     }
@@ -189,7 +189,7 @@ public final class Transferer {
         transfer.skipped();
       }
     }
-    transfer.setUpDone();
+    transfer.settle();
   }
 
   /** Joins the copy of {@code key} in flight, or starts one unless the cache now knows better. */
@@ -250,7 +250,7 @@ public final class Transferer {
     private long copied;
     private long bytes;
     private long skipped;
-    private int pending = 1; // copies awaited, plus one until setUpDone()
+    private int pending = 1; // copies awaited, plus one until set up
     private boolean released;
     private final List<Copy> awaited = new ArrayList<>();
 
@@ -291,15 +291,12 @@ public final class Transferer {
             skipped++;
           }
         }
-        done();
+        settle();
       });
     }
 
-    void setUpDone() {
-      done();
-    }
-
-    private void done() {
+    /** One awaited thing (a copy, or the setting up) is over; the last completes the report. */
+    void settle() {
       TransferReport report = null;
       synchronized (this) {
         if (--pending == 0) {
