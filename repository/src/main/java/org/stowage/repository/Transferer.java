@@ -37,7 +37,8 @@ import org.jspecify.annotations.Nullable;
  * all); joins the copy if another call is already copying it into the same destination; and
  * otherwise asks the destination which objects it is {@linkplain Repository#missing missing}
  * (one call per transfer) and copies those. At most one copy of an object into a destination
- * runs at a time: concurrent callers share it.
+ * runs at a time: concurrent callers share it (it reads from the source of the call that started
+ * it).
  *
  * <p><b>Verification.</b> Each copy reads the source through a digest check and the destination
  * computes the digest again while storing. Bytes that do not match fail the copy with
@@ -194,8 +195,8 @@ public final class Transferer {
 
   /** Joins the copy of {@code key} in flight, or starts one unless the cache now knows better. */
   private void startOrJoin(Transfer transfer, Key key) {
-    Copy[] started = {null};
-    Copy copy = inFlight.compute(key, (k, existing) -> {
+    @Nullable Copy[] started = {null};
+    @Nullable Copy copy = inFlight.compute(key, (k, existing) -> {
       if (existing != null && existing.join()) {
         return existing;
       }
@@ -297,7 +298,7 @@ public final class Transferer {
 
     /** One awaited thing (a copy, or the setting up) is over; the last completes the report. */
     void settle() {
-      TransferReport report = null;
+      @Nullable TransferReport report = null;
       synchronized (this) {
         if (--pending == 0) {
           report = new TransferReport(copied, bytes, skipped);
