@@ -1,0 +1,342 @@
+package org.stowage.repository;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileRepositoryTest {
+  @TempDir Path dir;
+
+  private FileRepository open() throws IOException {
+    return FileRepository.open(dir.resolve("repo"));
+  }
+
+  @Test
+  void roundTripsAnEmptyObject() throws Exception {
+    FileRepository repository = open();
+    Digest digest = repository.put(new ByteArrayInputStream(new byte[0]));
+    assertEquals(Digest.of(new byte[0]), digest);
+    assertEquals(0, repository.stat(digest));
+    try (InputStream in = repository.get(digest)) {
+      assertArrayEquals(new byte[0], in.readAllBytes());
+    }
+  }
+
+  @Test
+  void roundTripsOneByte() throws Exception {
+    FileRepository repository = open();
+    Digest digest = repository.put(new ByteArrayInputStream(new byte[] {42}));
+    assertEquals(Digest.of(new byte[] {42}), digest);
+    assertEquals(1, repository.stat(digest));
+    try (InputStream in = repository.get(digest)) {
+      assertEquals(42, in.read());
+      assertEquals(-1, in.read());
+    }
+  }
+
+  @Test
+  @Timeout(value = 2, unit = TimeUnit.MINUTES)
+  void streams100MibInBothDirectionsWithoutHoldingIt() throws Exception {
+    FileRepository repository = open();
+    long size = 100L << 20;
+    Digest expected = Digest.of(new GeneratedStream(42, size));
+    var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    long before = threads.getCurrentThreadAllocatedBytes();
+    Digest digest = repository.put(new GeneratedStream(42, size));
+    long allocatedByPut = threads.getCurrentThreadAllocatedBytes() - before;
+
+    assertEquals(expected, digest);
+    assertEquals(size, repository.stat(digest));
+    assertEquals(size, Files.size(repository.file(digest).orElseThrow()));
+
+    before = threads.getCurrentThreadAllocatedBytes();
+    Digest read;
+    try (InputStream in = repository.get(digest)) {
+      read = Digest.of(in);
+    }
+    long allocatedByGet = threads.getCurrentThreadAllocatedBytes() - before;
+
+    assertEquals(expected, read);
+    // Streaming allocates a few buffers; holding the object would allocate at least its size.
+    assertTrue(allocatedByPut < (4 << 20), "put allocated " + allocatedByPut + " bytes");
+    assertTrue(allocatedByGet < (4 << 20), "get allocated " + allocatedByGet + " bytes");
+  }
+
+  @Test
+  @Timeout(60)
+  void sixteenConcurrentPutsOfOneObjectStoreItOnce() throws Exception {
+    FileRepository repository = open();
+    int threads = 16;
+    long size = 4 << 20;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Digest>> puts = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        puts.add(pool.submit(() -> {
+          start.await(30, TimeUnit.SECONDS);
+          return repository.put(new GeneratedStream(3, size));
+        }));
+      }
+      Set<Digest> digests = new java.util.HashSet<>();
+      for (Future<Digest> put : puts) {
+        digests.add(put.get(60, TimeUnit.SECONDS));
+      }
+      assertEquals(Set.of(Digest.of(new GeneratedStream(3, size))), digests);
+    } finally {
+      pool.shutdownNow();
+    }
+    Digest digest = Digest.of(new GeneratedStream(3, size));
+    assertEquals(List.of(repository.file(digest).orElseThrow()), regularFiles(dir.resolve("repo")));
+    assertEquals(size, repository.stat(digest));
+    try (InputStream in = repository.get(digest)) {
+      assertEquals(digest, Digest.of(in));
+    }
+  }
+
+  @Test
+  void putIsIdempotent() throws Exception {
+    FileRepository repository = open();
+    byte[] bytes = "hello".getBytes();
+    Digest first = repository.put(new ByteArrayInputStream(bytes));
+    Digest second = repository.put(new ByteArrayInputStream(bytes));
+    assertEquals(first, second);
+    assertEquals(1, regularFiles(dir.resolve("repo")).size());
+  }
+
+  @Test
+  void objectsAreShardedByDigestPrefixAndReadOnly() throws Exception {
+    FileRepository repository = open();
+    Digest digest = repository.put(new ByteArrayInputStream("abc".getBytes()));
+    Path file = repository.file(digest).orElseThrow();
+    assertEquals(repository.root().resolve("objects/ba/" + DigestTest.ABC), file);
+    Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
+    assertFalse(permissions.contains(PosixFilePermission.OWNER_WRITE), permissions.toString());
+    assertFalse(permissions.contains(PosixFilePermission.GROUP_WRITE), permissions.toString());
+    assertFalse(permissions.contains(PosixFilePermission.OTHERS_WRITE), permissions.toString());
+  }
+
+  @Test
+  void fileIsEmptyForAnAbsentObject() throws Exception {
+    assertTrue(open().file(Digest.parse(DigestTest.ABC)).isEmpty());
+  }
+
+  @Test
+  void missingListsAbsentObjectsInOrderOnce() throws Exception {
+    FileRepository repository = open();
+    Digest present = repository.put(new ByteArrayInputStream("abc".getBytes()));
+    Digest absent1 = Digest.parse("1".repeat(64));
+    Digest absent2 = Digest.parse("2".repeat(64));
+    Set<Digest> missing =
+        repository.missing(List.of(absent2, present, absent1, absent2));
+    assertEquals(List.of(absent2, absent1), List.copyOf(missing));
+    assertThrows(UnsupportedOperationException.class, () -> missing.add(present));
+    assertEquals(Set.of(), repository.missing(List.of(present)));
+  }
+
+  @Test
+  void getAndStatOfAnAbsentObjectAreNotFoundNamingIt() throws Exception {
+    FileRepository repository = open();
+    Digest digest = Digest.parse(DigestTest.ABC);
+    RepositoryException get = assertThrows(RepositoryException.class, () -> repository.get(digest));
+    RepositoryException stat =
+        assertThrows(RepositoryException.class, () -> repository.stat(digest));
+    for (RepositoryException e : List.of(get, stat)) {
+      assertEquals(RepositoryException.Kind.NOT_FOUND, e.kind());
+      assertEquals(digest, e.digest().orElseThrow());
+      assertEquals(repository.name(), e.repository());
+      assertEquals("object sha256:" + DigestTest.ABC + " not found in repository "
+          + repository.name(), e.getMessage());
+    }
+  }
+
+  @Test
+  void aTruncatedObjectIsCorruptWhenRead() throws Exception {
+    FileRepository repository = open();
+    Digest digest = repository.put(new GeneratedStream(5, 100_000));
+    Path file = writable(repository.file(digest).orElseThrow());
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      channel.truncate(99_999);
+    }
+    assertCorruptWhenRead(repository, digest);
+  }
+
+  @Test
+  void anAlteredObjectIsCorruptWhenRead() throws Exception {
+    FileRepository repository = open();
+    Digest digest = repository.put(new GeneratedStream(5, 100_000));
+    Path file = writable(repository.file(digest).orElseThrow());
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ,
+        StandardOpenOption.WRITE)) {
+      ByteBuffer one = ByteBuffer.allocate(1);
+      channel.read(one, 50_000);
+      one.put(0, (byte) (one.get(0) ^ 1)).rewind();
+      channel.write(one, 50_000);
+    }
+    assertEquals(100_000, repository.stat(digest)); // same size: only reading can tell
+    assertCorruptWhenRead(repository, digest);
+
+    // Putting the right bytes again repairs the object.
+    assertEquals(digest, repository.put(new GeneratedStream(5, 100_000)));
+    try (InputStream in = repository.get(digest)) {
+      assertEquals(digest, Digest.of(in));
+    }
+  }
+
+  @Test
+  void aFailedPutStoresNothingAndLeavesNoTemporaryFile() throws Exception {
+    FileRepository repository = open();
+    InputStream failing = new InputStream() {
+      int left = 200_000;
+
+      @Override
+      public int read() throws IOException {
+        throw new IOException("single-byte reads are not expected");
+      }
+
+      @Override
+      public int read(byte[] buffer, int offset, int length) throws IOException {
+        if (left <= 0) {
+          throw new IOException("disk on fire");
+        }
+        int n = Math.min(length, left);
+        java.util.Arrays.fill(buffer, offset, offset + n, (byte) 7);
+        left -= n;
+        return n;
+      }
+    };
+    RepositoryException e =
+        assertThrows(RepositoryException.class, () -> repository.put(failing));
+    assertEquals(RepositoryException.Kind.UNAVAILABLE, e.kind());
+    assertTrue(e.getMessage().contains("disk on fire"), e.getMessage());
+    assertTrue(e.getMessage().contains(repository.name()), e.getMessage());
+
+    RepositoryException corrupt = RepositoryException.corrupt("elsewhere", Digest.of(new byte[0]),
+        "test");
+    InputStream corrupting = new InputStream() {
+      @Override
+      public int read() {
+        throw corrupt;
+      }
+
+      @Override
+      public int read(byte[] buffer, int offset, int length) {
+        throw corrupt;
+      }
+    };
+    assertSame(corrupt, assertThrows(RepositoryException.class, () -> repository.put(corrupting)));
+    assertEquals(List.of(), regularFiles(dir.resolve("repo")));
+  }
+
+  @Test
+  void nothingIsWrittenOutsideTheRoot() throws Exception {
+    Path outside = Files.createDirectories(dir.resolve("outside"));
+    Files.writeString(outside.resolve("keep.txt"), "keep");
+    FileRepository repository = open();
+    Digest digest = repository.put(new ByteArrayInputStream("abc".getBytes()));
+    repository.stat(digest);
+    repository.get(digest).close();
+    repository.missing(List.of(digest, Digest.parse("0".repeat(64))));
+    assertThrows(RepositoryException.class, () -> repository.get(Digest.parse("0".repeat(64))));
+    assertThrows(IllegalArgumentException.class,
+        () -> repository.get(Digest.parse("../outside/keep.txt")));
+
+    Path root = repository.root();
+    List<Path> strays = regularFiles(dir).stream()
+        .filter(p -> !p.toAbsolutePath().startsWith(root))
+        .collect(Collectors.toList());
+    assertEquals(List.of(outside.resolve("keep.txt")), strays);
+    assertEquals("keep", Files.readString(outside.resolve("keep.txt")));
+  }
+
+  @Test
+  void instancesOnOneRootShareObjectsAndName() throws Exception {
+    FileRepository first = open();
+    Digest digest = first.put(new ByteArrayInputStream("abc".getBytes()));
+    Path link = Files.createSymbolicLink(dir.resolve("link"), dir.resolve("repo"));
+    FileRepository second = FileRepository.open(link);
+    assertEquals(first.name(), second.name());
+    assertEquals("file:" + dir.resolve("repo").toRealPath(), second.name());
+    assertEquals(3, second.stat(digest));
+  }
+
+  @Test
+  void openRefusesAFile() throws Exception {
+    Path file = Files.writeString(dir.resolve("file"), "x");
+    assertThrows(IOException.class, () -> FileRepository.open(file));
+  }
+
+  @Test
+  @Timeout(10)
+  void asyncVariantsFailWithTheRepositoryExceptionItself() throws Exception {
+    FileRepository repository = open();
+    Digest digest = repository.put(new ByteArrayInputStream("abc".getBytes()));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      assertEquals(3L, repository.statAsync(digest, pool).get(5, TimeUnit.SECONDS));
+      Digest absent = Digest.parse("0".repeat(64));
+      assertEquals(Set.of(absent),
+          repository.missingAsync(List.of(digest, absent), pool).get(5, TimeUnit.SECONDS));
+      CompletableFuture<Long> failed = repository.statAsync(absent, pool);
+      Throwable failure = failed.handle((size, t) -> t).get(5, TimeUnit.SECONDS);
+      assertEquals(RepositoryException.class, failure.getClass());
+      assertEquals(RepositoryException.Kind.NOT_FOUND, ((RepositoryException) failure).kind());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static void assertCorruptWhenRead(Repository repository, Digest digest)
+      throws IOException {
+    try (InputStream in = repository.get(digest)) {
+      RepositoryException e = assertThrows(RepositoryException.class, in::readAllBytes);
+      assertEquals(RepositoryException.Kind.CORRUPT, e.kind());
+      assertEquals(digest, e.digest().orElseThrow());
+      assertTrue(e.getMessage().startsWith("object " + digest + " in repository "
+          + repository.name() + " is corrupt: "), e.getMessage());
+      // Later reads keep failing rather than reporting a clean end.
+      assertThrows(RepositoryException.class, in::read);
+    }
+  }
+
+  private static Path writable(Path file) throws IOException {
+    return Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+  }
+
+  /** Every regular file under {@code root}, sorted. */
+  static List<Path> regularFiles(Path root) throws IOException {
+    try (Stream<Path> walk = Files.walk(root)) {
+      return walk.filter(Files::isRegularFile).sorted().collect(Collectors.toList());
+    }
+  }
+}
