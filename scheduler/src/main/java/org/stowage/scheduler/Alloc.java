@@ -2,6 +2,7 @@ package org.stowage.scheduler;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import org.stowage.repository.Repository;
 
 /**
  * A resource allocation from a {@link Cluster}: a slice of compute that runs execs until it is
@@ -23,7 +24,14 @@ public interface Alloc {
   Resources resources();
 
   /**
-   * Starts one attempt of a task.
+   * Returns the repository on the alloc's side: the scheduler copies a task's missing inputs into it
+   * before {@link #start}, and copies the exec's outputs out of it afterwards. Must not change.
+   */
+  Repository repository();
+
+  /**
+   * Starts one attempt of a task. Every object of {@link ExecRequest#inputs()} is already in
+   * {@link #repository()}.
    *
    * @return the running exec
    * @throws AllocLostException if the alloc is gone (the task is then LOST and the alloc dead)

@@ -1,6 +1,7 @@
 package org.stowage.scheduler;
 
 import java.util.Objects;
+import org.stowage.repository.Fileset;
 
 /**
  * How an exec ended.
@@ -10,23 +11,32 @@ import java.util.Objects;
  * @param exitCode the process exit code; 0 is success, anything else is a failed attempt
  * @param stdout the tail of standard output (bounded by the alloc), possibly empty
  * @param stderr the tail of standard error (bounded by the alloc), possibly empty
+ * @param outputs the files the exec produced, by relative path. An alloc returns them with their
+ *     objects in its own repository; the scheduler uploads them to the task's repository before the
+ *     task is DONE, so {@link Task#result()} refers to objects there.
  */
-public record ExecResult(int exitCode, String stdout, String stderr) {
+public record ExecResult(int exitCode, String stdout, String stderr, Fileset outputs) {
 
   /** Validates the fields. */
   public ExecResult {
     Objects.requireNonNull(stdout, "stdout");
     Objects.requireNonNull(stderr, "stderr");
+    Objects.requireNonNull(outputs, "outputs");
   }
 
   /** Returns a successful result with no output. */
   public static ExecResult success() {
-    return new ExecResult(0, "", "");
+    return new ExecResult(0, "", "", Fileset.empty());
+  }
+
+  /** Returns a successful result with the given outputs and no output text. */
+  public static ExecResult success(Fileset outputs) {
+    return new ExecResult(0, "", "", outputs);
   }
 
   /** Returns a result with the given exit code and no output. */
   public static ExecResult exited(int exitCode) {
-    return new ExecResult(exitCode, "", "");
+    return new ExecResult(exitCode, "", "", Fileset.empty());
   }
 
   /** Returns true if the exit code is 0. */

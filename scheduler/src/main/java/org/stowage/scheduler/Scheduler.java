@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
+import org.stowage.repository.Repository;
+import org.stowage.repository.Transferer;
 import org.stowage.scheduler.internal.Counters;
 import org.stowage.scheduler.internal.Engine;
 import org.stowage.scheduler.internal.TaskRecord;
@@ -38,10 +40,12 @@ public final class Scheduler implements AutoCloseable {
   private final String name;
   private final Engine engine;
   private final Duration closeTimeout;
+  private final @Nullable Repository repository;
 
   private Scheduler(Builder b, String name) {
     this.name = name;
     this.closeTimeout = b.closeTimeout != null ? b.closeTimeout : Duration.ofMinutes(1);
+    this.repository = b.repository;
     this.engine = new Engine(new Engine.Config(
         name,
         Objects.requireNonNull(b.cluster),
@@ -58,7 +62,9 @@ public final class Scheduler implements AutoCloseable {
         or(b.backoffInitial, Duration.ofSeconds(1)),
         or(b.backoffMax, Duration.ofMinutes(1)),
         or(b.timeSource, TimeSource.system()),
-        b.executor));
+        b.executor,
+        b.repository,
+        b.transferer));
   }
 
   /** Returns a new builder. */
@@ -76,8 +82,9 @@ public final class Scheduler implements AutoCloseable {
    * timeout of each other and packs them together. Each task is owned by this scheduler from now on.
    *
    * @throws NullPointerException if {@code tasks} or any task is null
-   * @throws IllegalArgumentException if {@code tasks} is empty, or a task was already submitted
-   *     (here or elsewhere) or is already done; then none of the tasks is submitted
+   * @throws IllegalArgumentException if {@code tasks} is empty, a task was already submitted
+   *     (here or elsewhere) or is already done, or a task has inputs and neither it nor this
+   *     scheduler has a repository; then none of the tasks is submitted
    * @throws IllegalStateException if the scheduler is closed
    */
   public void submit(Collection<Task> tasks) {
@@ -90,6 +97,10 @@ public final class Scheduler implements AutoCloseable {
     for (Task t : tasks) {
       if (t == null) {
         throw new NullPointerException("tasks[" + i + "] is null");
+      }
+      if (t.repository() == null && repository == null && !t.inputs().files().isEmpty()) {
+        throw new IllegalArgumentException(t + " has inputs but no repository to read them from:"
+            + " set one on the task or on the scheduler");
       }
       records.add(t.record());
       i++;
@@ -169,6 +180,8 @@ public final class Scheduler implements AutoCloseable {
     private @Nullable Duration closeTimeout;
     private @Nullable TimeSource timeSource;
     private @Nullable Executor executor;
+    private @Nullable Repository repository;
+    private @Nullable Transferer transferer;
 
     private Builder() {}
 
@@ -318,6 +331,27 @@ public final class Scheduler implements AutoCloseable {
     public Builder executor(Executor executor) {
       requireUnset(this.executor, "executor");
       this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Sets the repository for tasks that name none: their inputs are read from it and their outputs
+     * written to it. Default none: such a task may have no inputs, and its outputs are not copied
+     * off its alloc.
+     */
+    public Builder repository(Repository repository) {
+      requireUnset(this.repository, "repository");
+      this.repository = Objects.requireNonNull(repository, "repository");
+      return this;
+    }
+
+    /**
+     * Sets the transferer that stages inputs onto allocs and outputs back; default one with 8
+     * concurrent copies on the scheduler's executor.
+     */
+    public Builder transferer(Transferer transferer) {
+      requireUnset(this.transferer, "transferer");
+      this.transferer = Objects.requireNonNull(transferer, "transferer");
       return this;
     }
 

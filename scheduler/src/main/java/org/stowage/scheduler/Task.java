@@ -6,6 +6,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
+import org.stowage.repository.Fileset;
+import org.stowage.repository.Repository;
 import org.stowage.scheduler.internal.TaskRecord;
 
 /**
@@ -32,6 +34,8 @@ public final class Task {
   private final ExecConfig exec;
   private final @Nullable Duration timeout;
   private final Labels labels;
+  private final @Nullable Repository repository;
+  private final Fileset inputs;
   private final TaskRecord record;
 
   private Task(Builder b) {
@@ -42,6 +46,8 @@ public final class Task {
     this.exec = Objects.requireNonNull(b.exec);
     this.timeout = b.timeout;
     this.labels = b.labels != null ? b.labels : Labels.empty();
+    this.repository = b.repository;
+    this.inputs = b.inputs;
     this.record = new TaskRecord(this);
   }
 
@@ -83,6 +89,22 @@ public final class Task {
   /** Returns the task's labels. */
   public Labels labels() {
     return labels;
+  }
+
+  /**
+   * Returns the repository the task's inputs are read from and its outputs written to, or null to
+   * use the scheduler's.
+   */
+  public @Nullable Repository repository() {
+    return repository;
+  }
+
+  /**
+   * Returns the task's input files, by their path in the task's working directory (each
+   * {@linkplain Builder#input input} under its directory).
+   */
+  public Fileset inputs() {
+    return inputs;
   }
 
   /** Returns the latest snapshot of the task's progress. */
@@ -180,6 +202,9 @@ public final class Task {
     private @Nullable ExecConfig exec;
     private @Nullable Duration timeout;
     private @Nullable Labels labels;
+    private @Nullable Repository repository;
+    private Fileset inputs = Fileset.empty();
+    private final java.util.Set<String> inputDirs = new java.util.HashSet<>();
 
     private Builder() {}
 
@@ -229,6 +254,35 @@ public final class Task {
         throw new IllegalArgumentException("timeout must be > 0 but was " + timeout);
       }
       this.timeout = timeout;
+      return this;
+    }
+
+    /**
+     * Sets the repository the task's inputs are read from and its outputs written to; default the
+     * scheduler's.
+     */
+    public Builder repository(Repository repository) {
+      requireUnset(this.repository, "repository");
+      this.repository = Objects.requireNonNull(repository, "repository");
+      return this;
+    }
+
+    /**
+     * Adds input files, laid out under {@code dir} in the task's working directory: file
+     * {@code data.txt} of {@code input("in", files)} is {@code in/data.txt}. May be called once per
+     * directory; use {@code "."} for the top level. The objects are read from the task's
+     * repository.
+     *
+     * @throws IllegalArgumentException if {@code dir} is not a clean relative path, was already
+     *     used, or a path of these files is already taken by another input
+     */
+    public Builder input(String dir, Fileset files) {
+      Objects.requireNonNull(dir, "dir");
+      Objects.requireNonNull(files, "files");
+      if (!inputDirs.add(dir)) {
+        throw new IllegalArgumentException("input directory \"" + dir + "\" was already used");
+      }
+      inputs = inputs.plus(".".equals(dir) ? files : files.prefixed(dir));
       return this;
     }
 

@@ -29,6 +29,7 @@ public final class FakeAlloc implements Alloc {
   private final Resources resources;
   private final FakeCluster cluster;
   private final Throwable grantedAt;
+  private final InMemoryRepository repository;
   private final List<FakeExec> execs = new CopyOnWriteArrayList<>();
   private final BlockingQueue<FakeExec> started = new LinkedBlockingQueue<>();
   private final AtomicInteger keepalives = new AtomicInteger();
@@ -40,6 +41,7 @@ public final class FakeAlloc implements Alloc {
     this.resources = resources;
     this.cluster = cluster;
     this.grantedAt = new Throwable("alloc " + id + " " + resources + " was granted here");
+    this.repository = new InMemoryRepository("alloc " + id + " of cluster " + cluster.id());
   }
 
   @Override
@@ -50,6 +52,12 @@ public final class FakeAlloc implements Alloc {
   @Override
   public Resources resources() {
     return resources;
+  }
+
+  /** Returns the alloc's own in-memory repository, into which inputs are staged. */
+  @Override
+  public InMemoryRepository repository() {
+    return repository;
   }
 
   @Override

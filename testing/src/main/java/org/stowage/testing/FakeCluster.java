@@ -45,6 +45,9 @@ public final class FakeCluster implements Cluster {
   private final @Nullable Duration execDuration;
   private final Duration keepaliveInterval;
   private final TimeSource time;
+  private static final AtomicInteger CLUSTERS = new AtomicInteger();
+
+  private final int id = CLUSTERS.incrementAndGet();
   private final AtomicInteger ids = new AtomicInteger();
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private final BlockingQueue<Request> unanswered = new LinkedBlockingQueue<>();
@@ -165,6 +168,10 @@ public final class FakeCluster implements Cluster {
         }
       }
     }
+  }
+
+  int id() {
+    return id;
   }
 
   @Nullable Duration execDuration() {

@@ -1,6 +1,12 @@
 package org.stowage.testing;
 
 import java.util.concurrent.CompletableFuture;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import org.stowage.repository.Digest;
+import org.stowage.repository.FileRef;
+import org.stowage.repository.Fileset;
 import org.stowage.scheduler.Exec;
 import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.ExecResult;
@@ -20,6 +26,7 @@ public final class FakeExec implements Exec {
   private final FakeAlloc alloc;
   private final CompletableFuture<ExecResult> result = new CompletableFuture<>();
   private final Throwable startedAt;
+  private final Map<String, FileRef> outputs = new ConcurrentSkipListMap<>();
   private volatile boolean killed;
 
   FakeExec(ExecRequest request, FakeAlloc alloc) {
@@ -52,7 +59,7 @@ public final class FakeExec implements Exec {
   @Override
   public void kill() {
     killed = true;
-    result.complete(new ExecResult(KILLED_EXIT_CODE, "", "killed"));
+    result.complete(new ExecResult(KILLED_EXIT_CODE, "", "killed", Fileset.empty()));
   }
 
   /** Returns true if the scheduler killed this exec. */
@@ -65,14 +72,25 @@ public final class FakeExec implements Exec {
     return result.isDone();
   }
 
-  /** Ends the exec with exit code 0; false if it had already ended. */
+  /**
+   * Writes an output file: its bytes go into the alloc's repository, and the next
+   * {@link #succeed()} or {@link #exit(int)} reports it at {@code path}.
+   */
+  public FakeExec output(String path, String content) {
+    byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+    Digest d = alloc.repository().put(new java.io.ByteArrayInputStream(bytes));
+    outputs.put(path, new FileRef(d, bytes.length));
+    return this;
+  }
+
+  /** Ends the exec with exit code 0 and the outputs written so far; false if it had ended. */
   public boolean succeed() {
-    return complete(ExecResult.success());
+    return exit(0);
   }
 
   /** Ends the exec with {@code exitCode}; false if it had already ended. */
   public boolean exit(int exitCode) {
-    return complete(ExecResult.exited(exitCode));
+    return complete(new ExecResult(exitCode, "", "", Fileset.of(outputs)));
   }
 
   /** Ends the exec with {@code result}; false if it had already ended. */

@@ -17,6 +17,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.jspecify.annotations.Nullable;
+import org.stowage.repository.Digest;
+import org.stowage.repository.Fileset;
+import org.stowage.repository.Repository;
+import org.stowage.repository.RepositoryException;
+import org.stowage.repository.Transferer;
 import org.stowage.scheduler.Admission;
 import org.stowage.scheduler.Alloc;
 import org.stowage.scheduler.AllocLostException;
@@ -73,13 +78,16 @@ public final class Engine {
       Duration backoffInitial,
       Duration backoffMax,
       TimeSource time,
-      @Nullable Executor io) {}
+      @Nullable Executor io,
+      @Nullable Repository repository,
+      @Nullable Transferer transferer) {}
 
   private final Config config;
   private final TimeSource time;
   private final Executor io;
   private final @Nullable ExecutorService ownedIo;
   private final ExecutorService callbacks;
+  private final Transferer transferer;
   private final BlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
   private final Thread thread;
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -120,6 +128,8 @@ public final class Engine {
       this.io = ownedIo;
     }
     this.callbacks = Executors.newSingleThreadExecutor(daemon("stowage-callbacks-" + config.name()));
+    this.transferer = config.transferer() != null ? config.transferer()
+        : Transferer.newBuilder().maxConcurrency(8).executor(io).build();
     this.minAlloc = dims.vector(config.minAlloc());
     packer.widenScale(minAlloc);
     this.thread = new Thread(this::loop, "stowage-engine-" + config.name());
@@ -308,6 +318,11 @@ public final class Engine {
   }
 
   // ---------------------------------------------------------------- the pass
+
+  /** How often a transfer is tried while a repository is unavailable. */
+  private static final int TRANSFER_TRIES = 5;
+  /** The wait after the first unavailable try; it doubles after each. */
+  private static final Duration TRANSFER_BACKOFF = Duration.ofMillis(200);
 
   private static final Comparator<TaskRecord> ORDER = Comparator
       .comparingInt((TaskRecord t) -> t.task.priority())
@@ -609,6 +624,7 @@ public final class Engine {
     counters.allocsLive--;
     counters.allocsFreedIdle++;
     LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": freeing idle alloc " + a.id);
+    forget(a);
     freeQuietly(a.alloc);
   }
 
@@ -634,9 +650,20 @@ public final class Engine {
         lost(asg.task, "alloc " + a.id + " died: " + why);
       }
     }
+    forget(a);
     freeQuietly(a.alloc);
     dirty = true;
     maybeFinishClose();
+  }
+
+  /** Drops what the transferer remembers of a gone alloc's repository. */
+  private void forget(LiveAlloc a) {
+    try {
+      transferer.forget(a.alloc.repository());
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id
+          + " has no repository to forget", e);
+    }
   }
 
   // ---------------------------------------------------------------- the task lifecycle
@@ -652,18 +679,106 @@ public final class Engine {
       asg.timeoutTimer = time.schedule(timeout, () -> post(() -> onTimeout(asg)));
     }
     TaskStatus s = publish(t, State.STAGING, a.id, null, null, null);
-    ExecRequest req = new ExecRequest(s.id(), t.task.name(), t.task.exec(), t.task.resources());
-    io.execute(() -> {
-      Exec x;
-      try {
-        x = Objects.requireNonNull(a.alloc.start(req), "exec");
-        CompletableFuture<ExecResult> result = Objects.requireNonNull(x.result(), "exec result");
-        post(() -> onExecStarted(asg, x));
-        result.whenComplete((r, e) -> post(() -> onExecEnded(asg, r, e)));
-      } catch (RuntimeException e) {
-        post(() -> onExecEnded(asg, null, e));
+    ExecRequest req = new ExecRequest(s.id(), t.task.name(), t.task.exec(), t.task.resources(),
+        t.task.inputs());
+    Repository repo = repositoryOf(t);
+    CompletableFuture<?> staged = repo == null || req.inputs().files().isEmpty()
+        ? CompletableFuture.completedFuture(null)
+        : copy(repo, a.alloc.repository(), req.inputs(), "staging inputs of " + t.task);
+    staged.whenComplete((v, e) -> {
+      if (e != null) {
+        post(() -> onStagingFailed(asg, unwrap(e)));
+      } else {
+        io.execute(() -> start(asg, req));
       }
     });
+  }
+
+  private void start(Assignment asg, ExecRequest req) {
+    try {
+      Exec x = Objects.requireNonNull(asg.alloc.alloc.start(req), "exec");
+      CompletableFuture<ExecResult> result = Objects.requireNonNull(x.result(), "exec result");
+      post(() -> onExecStarted(asg, x));
+      result.whenComplete((r, e) -> post(() -> onExecEnded(asg, r, e)));
+    } catch (RuntimeException e) {
+      post(() -> onExecEnded(asg, null, e));
+    }
+  }
+
+  private @Nullable Repository repositoryOf(TaskRecord t) {
+    Repository own = t.task.repository();
+    return own != null ? own : config.repository();
+  }
+
+  /**
+   * Copies the objects of {@code files} from {@code src} to {@code dst}, retrying while the
+   * repositories are unavailable, with backoff, up to {@link #TRANSFER_TRIES} tries.
+   */
+  private CompletableFuture<Void> copy(Repository src, Repository dst, Fileset files, String what) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    copy(src, dst, files, what, 1, done);
+    return done;
+  }
+
+  private void copy(Repository src, Repository dst, Fileset files, String what, int tryNo,
+      CompletableFuture<Void> done) {
+    CompletableFuture<?> f;
+    try {
+      f = transferer.transfer(src, dst, files.digests());
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    f.whenComplete((report, e) -> {
+      Throwable cause = unwrap(e);
+      if (cause == null) {
+        done.complete(null);
+      } else if (cause instanceof RepositoryException re
+          && re.kind() == RepositoryException.Kind.UNAVAILABLE && tryNo < TRANSFER_TRIES) {
+        Duration wait = TRANSFER_BACKOFF.multipliedBy(1L << (tryNo - 1));
+        LOG.log(Level.INFO, () -> what + ": " + cause.getMessage() + "; retrying in " + wait);
+        time.schedule(wait, () -> copy(src, dst, files, what, tryNo + 1, done));
+      } else {
+        done.completeExceptionally(cause);
+      }
+    });
+  }
+
+  private void onStagingFailed(Assignment asg, @Nullable Throwable cause) {
+    TaskRecord t = asg.task;
+    if (t.assignment != asg) {
+      return;
+    }
+    release(asg);
+    if (asg.stop != null) {
+      finish(t, asg.stop);
+    } else if (cause instanceof RepositoryException re
+        && re.kind() != RepositoryException.Kind.UNAVAILABLE) {
+      finish(t, repositoryError(t, re, t.task.inputs(), "input"));
+    } else {
+      failed(t, "staging its inputs onto alloc " + asg.alloc.id + " failed: " + describe(cause),
+          null, cause);
+    }
+    dirty = true;
+    maybeFinishClose();
+  }
+
+  /** Turns a missing or corrupt object into the task's error, naming its digest and paths. */
+  private TaskException repositoryError(
+      TaskRecord t, RepositoryException e, Fileset files, String role) {
+    Kind kind = e.kind() == RepositoryException.Kind.NOT_FOUND ? Kind.NOT_FOUND : Kind.CORRUPT;
+    String paths = e.digest().map(d -> pathsOf(files, d)).orElse("");
+    return new TaskException(kind, t.task + ": " + role + " " + paths
+        + (kind == Kind.NOT_FOUND ? " is missing: " : " is corrupt: ") + e.getMessage(), null, e);
+  }
+
+  private static String pathsOf(Fileset files, Digest d) {
+    List<String> paths = new ArrayList<>();
+    files.files().forEach((path, ref) -> {
+      if (ref.digest().equals(d)) {
+        paths.add(path);
+      }
+    });
+    return String.join(", ", paths);
   }
 
   private void onExecStarted(Assignment asg, Exec x) {
@@ -683,8 +798,17 @@ public final class Engine {
     if (t.assignment != asg) {
       return;
     }
-    release(asg);
     Throwable cause = unwrap(e);
+    Repository repo = repositoryOf(t);
+    if (asg.stop == null && cause == null && r != null && r.succeeded() && repo != null
+        && !r.outputs().files().isEmpty() && !asg.uploading) {
+      // Hold the slot until the outputs are safe: the alloc's repository must outlive the copy.
+      asg.uploading = true;
+      copy(asg.alloc.alloc.repository(), repo, r.outputs(), "uploading outputs of " + t.task)
+          .whenComplete((v, ue) -> post(() -> onUploaded(asg, r, unwrap(ue))));
+      return;
+    }
+    release(asg);
     if (asg.stop != null) {
       finish(t, asg.stop);
     } else if (cause instanceof AllocLostException) {
@@ -698,6 +822,29 @@ public final class Engine {
     } else {
       counters.succeeded++;
       publish(t, State.DONE, null, null, r, null);
+    }
+    dirty = true;
+    maybeFinishClose();
+  }
+
+  private void onUploaded(Assignment asg, ExecResult r, @Nullable Throwable e) {
+    TaskRecord t = asg.task;
+    if (t.assignment != asg) {
+      return;
+    }
+    if (e == null) {
+      onExecEnded(asg, r, null);
+      return;
+    }
+    release(asg);
+    if (asg.stop != null) {
+      finish(t, asg.stop);
+    } else {
+      String why = e instanceof RepositoryException re
+          && re.kind() != RepositoryException.Kind.UNAVAILABLE
+          ? repositoryError(t, re, r.outputs(), "output").getMessage()
+          : "uploading its outputs from alloc " + asg.alloc.id + " failed: " + describe(e);
+      failed(t, why, r, e);
     }
     dirty = true;
     maybeFinishClose();
@@ -1004,6 +1151,8 @@ public final class Engine {
     @Nullable Exec exec;
     /** Why the attempt is being stopped (cancel, timeout, close), once it is. */
     @Nullable TaskException stop;
+    /** Set once the exec succeeded and its outputs are being copied to the task's repository. */
+    boolean uploading;
     TimeSource.Cancellable timeoutTimer = () -> { };
 
     Assignment(TaskRecord task, LiveAlloc alloc) {
