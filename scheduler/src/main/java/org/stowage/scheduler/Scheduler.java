@@ -113,6 +113,17 @@ public final class Scheduler implements AutoCloseable {
     submit(List.of(Objects.requireNonNull(task, "task")));
   }
 
+  /**
+   * Calls {@code listener} with every event from now on, in order, on the scheduler's callback
+   * thread (the one that also completes {@link Task#await} futures). The listener must not block;
+   * an exception it throws is logged and ignored.
+   *
+   * @return a handle whose {@code close()} stops the calls
+   */
+  public AutoCloseable subscribe(java.util.function.Consumer<SchedulerEvent> listener) {
+    return engine.subscribe(Objects.requireNonNull(listener, "listener"));
+  }
+
   /** Returns the scheduler's running totals, consistent with each other. */
   public Counters.Snapshot counters() {
     return engine.counters();

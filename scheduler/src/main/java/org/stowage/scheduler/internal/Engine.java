@@ -15,7 +15,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Digest;
 import org.stowage.repository.Fileset;
@@ -33,6 +35,7 @@ import org.stowage.scheduler.ExecResult;
 import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.SchedulerEvent;
 import org.stowage.scheduler.State;
 import org.stowage.scheduler.TaskException;
 import org.stowage.scheduler.TaskException.Kind;
@@ -88,6 +91,7 @@ public final class Engine {
   private final @Nullable ExecutorService ownedIo;
   private final ExecutorService callbacks;
   private final Transferer transferer;
+  private final List<Consumer<SchedulerEvent>> listeners = new CopyOnWriteArrayList<>();
   private final BlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
   private final Thread thread;
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -159,6 +163,12 @@ public final class Engine {
       claimed.add(r);
     }
     post(() -> onSubmitted(claimed));
+  }
+
+  /** Adds a listener of scheduler events; see {@code Scheduler.subscribe}. */
+  public AutoCloseable subscribe(Consumer<SchedulerEvent> listener) {
+    listeners.add(listener);
+    return () -> listeners.remove(listener);
   }
 
   /** Asks the engine to cancel {@code record}, which it owns. */
@@ -527,12 +537,14 @@ public final class Engine {
       counters.allocsFailed++;
       if (cause instanceof AllocationException ae && ae.kind() == AllocationException.Kind.NEVER) {
         refused.add(dims.vector(p.req.min()));
+        emit(new SchedulerEvent.AllocRefused(p.req, String.valueOf(cause.getMessage()), true));
         refusedReason = cause.getMessage();
         LOG.log(Level.WARNING, "scheduler " + config.name() + ": cluster can never allocate "
             + p.req + ": " + cause.getMessage());
         return;
       }
       allocFailures++;
+      emit(new SchedulerEvent.AllocRefused(p.req, describe(cause), false));
       long backoff = Math.min(config.backoffMax().toNanos(),
           config.backoffInitial().toNanos() << Math.min(30, allocFailures - 1));
       backoffUntil = time.nanoTime() + backoff;
@@ -563,6 +575,7 @@ public final class Engine {
     }
     live.add(a);
     counters.allocsLive++;
+    emit(new SchedulerEvent.AllocUp(id, capacity));
     LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": alloc " + id + " " + capacity
         + " is up");
     keepalive(a);
@@ -623,6 +636,7 @@ public final class Engine {
     a.keepaliveTimer.cancel();
     counters.allocsLive--;
     counters.allocsFreedIdle++;
+    emit(new SchedulerEvent.AllocDown(a.id, "idle for " + config.maxAllocIdleTime(), false));
     LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": freeing idle alloc " + a.id);
     forget(a);
     freeQuietly(a.alloc);
@@ -636,6 +650,7 @@ public final class Engine {
     counters.allocsLive--;
     counters.allocsDead++;
     LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id + " is dead: " + why);
+    emit(new SchedulerEvent.AllocDown(a.id, why, true));
     for (Assignment asg : new ArrayList<>(a.running)) {
       a.running.remove(asg);
       asg.timeoutTimer.cancel();
@@ -930,7 +945,7 @@ public final class Engine {
   private void requeue(TaskRecord t) {
     TaskStatus s = t.status();
     int attempt = s.attempt() + 1;
-    t.publish(new TaskStatus(State.INIT, attempt, t.task.key() + "." + attempt, null,
+    publish(t, new TaskStatus(State.INIT, attempt, t.task.key() + "." + attempt, null,
         WaitReason.QUEUED, null, null, time.nanoTime()));
     sizeOf(t);
     queue.add(t);
@@ -953,7 +968,7 @@ public final class Engine {
   private void setWaiting(TaskRecord t, WaitReason reason) {
     TaskStatus s = t.status();
     if (s.waiting() != reason) {
-      t.publish(new TaskStatus(s.state(), s.attempt(), s.id(), null, reason, null, null,
+      publish(t, new TaskStatus(s.state(), s.attempt(), s.id(), null, reason, null, null,
           s.sinceNanos()));
     }
   }
@@ -971,8 +986,29 @@ public final class Engine {
     TaskStatus s = t.status();
     TaskStatus next = new TaskStatus(state, s.attempt(), s.id(), allocId, waiting, result, error,
         time.nanoTime());
-    t.publish(next);
+    publish(t, next);
     return next;
+  }
+
+  /** The one place a task's status changes: its waiters, listeners and our subscribers hear it. */
+  private void publish(TaskRecord t, TaskStatus next) {
+    t.publish(next);
+    emit(new SchedulerEvent.TaskChanged(t.task, next));
+  }
+
+  private void emit(SchedulerEvent event) {
+    if (listeners.isEmpty()) {
+      return;
+    }
+    callbacks.execute(() -> {
+      for (Consumer<SchedulerEvent> l : listeners) {
+        try {
+          l.accept(event);
+        } catch (RuntimeException e) {
+          LOG.log(Level.WARNING, "scheduler " + config.name() + ": listener threw; ignored", e);
+        }
+      }
+    });
   }
 
   // ---------------------------------------------------------------- closing
@@ -1024,6 +1060,7 @@ public final class Engine {
     for (LiveAlloc a : live) {
       a.keepaliveTimer.cancel();
       counters.allocsLive--;
+      emit(new SchedulerEvent.AllocDown(a.id, "scheduler closed", false));
       frees.add(free(a.alloc));
     }
     live.clear();
