@@ -360,44 +360,60 @@ public final class Engine {
       order.addAll(0, starved);
     }
 
-    double[] smallest = null;
-    for (TaskRecord t : order) {
-      smallest = smallest == null ? t.need.clone() : elementMin(smallest, t.need);
-    }
-    List<LiveAlloc> candidates = new ArrayList<>();
-    for (LiveAlloc a : live) {
-      if (Packer.fits(smallest, a.free)) {
-        candidates.add(a);
-      }
-    }
+    // Starved tasks first, one by one, each to the alloc it fits best, or holding one for itself.
     Set<LiveAlloc> reserved = new LinkedHashSet<>();
     List<TaskRecord> waiting = new ArrayList<>();
-    for (TaskRecord t : order) {
+    for (TaskRecord t : starved) {
       LiveAlloc best = null;
       double bestScore = Double.POSITIVE_INFINITY;
-      for (LiveAlloc a : candidates) {
+      for (LiveAlloc a : live) {
         double score = packer.fitScore(t.need, a.free);
-        if (score < bestScore) {
+        if (!reserved.contains(a) && score < bestScore) {
           best = a;
           bestScore = score;
         }
       }
       if (best != null) {
         assign(t, best);
-        if (!Packer.fits(smallest, best.free)) {
-          candidates.remove(best);
-        }
         continue;
       }
-      if (t.queuedSince <= starvedBefore) {
-        LiveAlloc hold = reservation(t, reserved);
-        if (hold != null) {
-          reserved.add(hold);
-          candidates.remove(hold);
-          setWaiting(t, WaitReason.RESERVED);
-        }
+      LiveAlloc hold = reservation(t, reserved);
+      if (hold != null) {
+        reserved.add(hold);
+        setWaiting(t, WaitReason.RESERVED);
       }
       waiting.add(t);
+    }
+    // Then the rest: each alloc, fullest first, filled by priority and shape.
+    List<TaskRecord> rest = order.subList(starved.size(), order.size());
+    if (!rest.isEmpty()) {
+      List<LiveAlloc> allocs = new ArrayList<>(live);
+      allocs.removeAll(reserved);
+      allocs.sort(Comparator.comparingDouble((LiveAlloc a) -> packer.size(a.free))
+          .thenComparingLong(a -> a.seq));
+      Set<TaskRecord> placed = new java.util.HashSet<>();
+      List<TaskRecord> open = rest;
+      for (LiveAlloc a : allocs) {
+        List<TaskRecord> picked = packer.fill(a.free, open, t -> t.need, t -> t.task.priority());
+        if (picked.isEmpty()) {
+          continue;
+        }
+        for (TaskRecord t : picked) {
+          assign(t, a);
+        }
+        placed.addAll(picked);
+        List<TaskRecord> next = new ArrayList<>(open.size() - picked.size());
+        for (TaskRecord t : open) {
+          if (!placed.contains(t)) {
+            next.add(t);
+          }
+        }
+        open = next;
+        if (open.isEmpty()) {
+          break;
+        }
+      }
+      waiting.addAll(open);
     }
     queue = waiting;
     if (!waiting.isEmpty()) {
@@ -476,7 +492,8 @@ public final class Engine {
     }
     while (pending.size() < config.maxPendingAllocs() && !uncovered.isEmpty()) {
       Packer.Bin<TaskRecord> bin =
-          packer.formBin(uncovered, t -> t.need, minAlloc, this::admissible);
+          packer.formBin(uncovered, t -> t.need, t -> t.task.priority(), minAlloc,
+              this::admissible);
       if (bin == null) {
         TaskRecord t = uncovered.remove(0);
         queue.remove(t);
@@ -569,7 +586,7 @@ public final class Engine {
       freeQuietly(alloc);
       return;
     }
-    LiveAlloc a = new LiveAlloc(alloc, id, dims.vector(capacity), time.nanoTime());
+    LiveAlloc a = new LiveAlloc(alloc, id, dims.vector(capacity), time.nanoTime(), p.seq);
     if (packer.widenScale(a.capacity)) {
       queueSorted = false;
     }
@@ -1125,14 +1142,6 @@ public final class Engine {
         : e.getClass().getName();
   }
 
-  private static double[] elementMin(double[] a, double[] b) {
-    double[] out = new double[Math.max(a.length, b.length)];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = Math.min(Packer.get(a, i), Packer.get(b, i));
-    }
-    return out;
-  }
-
   private static java.util.concurrent.ThreadFactory daemon(String prefix) {
     java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
     return r -> {
@@ -1151,13 +1160,15 @@ public final class Engine {
     final double[] capacity;
     final double[] free;
     final long upSince;
+    final long seq;
     final Set<Assignment> running = new LinkedHashSet<>();
     long idleSince;
     long keepaliveSeq;
     TimeSource.Cancellable keepaliveTimer = () -> { };
 
-    LiveAlloc(Alloc alloc, String id, double[] capacity, long upSince) {
+    LiveAlloc(Alloc alloc, String id, double[] capacity, long upSince, long seq) {
       this.alloc = alloc;
+      this.seq = seq;
       this.id = id;
       this.capacity = capacity;
       this.free = capacity.clone();
