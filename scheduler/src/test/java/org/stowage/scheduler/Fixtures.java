@@ -38,6 +38,19 @@ final class Fixtures {
         .drainTimeout(Duration.ZERO);
   }
 
+  /**
+   * A scheduler on fake time. Keepalives are spaced an hour apart, and may take an hour, so that a
+   * test advancing time by minutes never races a keepalive in flight on a real thread.
+   */
+  static Scheduler.Builder fakeTimeScheduler(Cluster cluster, org.stowage.testing.FakeTimeSource time) {
+    return scheduler(cluster).timeSource(time).keepaliveTimeout(Duration.ofHours(1));
+  }
+
+  /** A cluster answered by hand on fake time, whose allocs ask for a keepalive every hour. */
+  static FakeCluster.Builder fakeTimeCluster(org.stowage.testing.FakeTimeSource time) {
+    return cluster().timeSource(time).keepaliveInterval(Duration.ofHours(1));
+  }
+
   static FakeCluster.Builder cluster() {
     return FakeCluster.newBuilder().maxAlloc(cpuMem(64, 256));
   }

@@ -1,0 +1,172 @@
+package org.stowage.scheduler;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.stowage.scheduler.Fixtures.WAIT;
+import static org.stowage.scheduler.Fixtures.cpuMem;
+import static org.stowage.scheduler.Fixtures.done;
+import static org.stowage.scheduler.Fixtures.fakeTimeCluster;
+import static org.stowage.scheduler.Fixtures.fakeTimeScheduler;
+import static org.stowage.scheduler.Fixtures.reach;
+import static org.stowage.scheduler.Fixtures.task;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.stowage.testing.FakeAlloc;
+import org.stowage.testing.FakeCluster;
+import org.stowage.testing.FakeExec;
+import org.stowage.testing.FakeTimeSource;
+
+/** Behaviour that depends on time, on a clock the test moves by hand. */
+@Timeout(60)
+class TimeTest {
+
+  private final FakeTimeSource time = new FakeTimeSource();
+  private final FakeCluster cluster = fakeTimeCluster(time).build();
+  private Scheduler scheduler;
+
+  @AfterEach
+  void close() {
+    if (scheduler != null) {
+      scheduler.close();
+    }
+    cluster.checkNoLeaks();
+  }
+
+  @Test
+  void submissionsWithinTheDrainTimeoutArePackedIntoOneRequest() throws Exception {
+    scheduler = Scheduler.newBuilder().cluster(cluster).timeSource(time)
+        .keepaliveTimeout(Duration.ofHours(1)).minAlloc(Resources.empty())
+        .drainTimeout(Duration.ofMillis(50))
+        .maxDrainWait(Duration.ofSeconds(1)).build();
+    Task a = task(1, 1);
+    scheduler.submit(List.of(a));
+    await().atMost(WAIT).until(() -> a.status().waiting() == WaitReason.DRAINING);
+    time.advance(Duration.ofMillis(30));
+    Task b = task(1, 1);
+    scheduler.submit(List.of(b));
+    await().atMost(WAIT).until(() -> b.status().waiting() == WaitReason.DRAINING);
+    time.advance(Duration.ofMillis(30));   // 60 ms after a, 30 ms after b: still gathering
+    assertNull(cluster.pollRequest());
+    time.advance(Duration.ofMillis(20));
+
+    FakeCluster.Request r = cluster.takeRequest(WAIT);
+    assertEquals(new Requirements(cpuMem(1, 1), 1), r.requirements());
+    FakeAlloc alloc = r.grant();
+    alloc.takeExec(WAIT).succeed();
+    alloc.takeExec(WAIT).succeed();
+    done(a);
+    done(b);
+  }
+
+  @Test
+  void aSteadyTrickleCannotHoldTheDrainOpenPastItsCap() throws Exception {
+    scheduler = Scheduler.newBuilder().cluster(cluster).timeSource(time)
+        .keepaliveTimeout(Duration.ofHours(1)).minAlloc(Resources.empty())
+        .drainTimeout(Duration.ofMillis(50))
+        .maxDrainWait(Duration.ofMillis(200)).build();
+    List<Task> trickle = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      Task t = task(1, 1);
+      trickle.add(t);
+      scheduler.submit(List.of(t));
+      await().atMost(WAIT).until(() -> t.status().waiting() == WaitReason.DRAINING);
+      time.advance(Duration.ofMillis(40));   // always inside the drain timeout of the last one
+    }
+    // 200 ms after the first submission the burst is packed, though submissions kept coming.
+    FakeCluster.Request r = cluster.takeRequest(WAIT);
+    assertEquals(5, r.requirements().width() + 1);
+    FakeAlloc alloc = r.grant();
+    for (int i = 0; i < 5; i++) {
+      alloc.takeExec(WAIT).succeed();
+    }
+    for (Task t : trickle) {
+      done(t);
+    }
+  }
+
+  @Test
+  void aTaskRunningPastItsTimeoutIsKilledAndEndsTimedOut() throws Exception {
+    scheduler = fakeTimeScheduler(cluster, time).build();
+    Task t = Task.newBuilder().resources(cpuMem(1, 1)).command("sleep", "999")
+        .timeout(Duration.ofSeconds(30)).build();
+    scheduler.submit(List.of(t));
+    FakeAlloc alloc = cluster.takeRequest(WAIT).grant();
+    FakeExec x = alloc.takeExec(WAIT);
+    reach(t, State.RUNNING);
+    time.advance(Duration.ofSeconds(29));
+    assertEquals(State.RUNNING, t.state());
+    time.advance(Duration.ofSeconds(1));
+
+    TaskStatus s = done(t);
+    assertEquals(TaskException.Kind.TIMED_OUT, s.error().kind());
+    assertTrue(s.error().getMessage().contains("PT30S"), s.error().getMessage());
+    assertTrue(x.isKilled());
+    // Its room returns: a task needing the whole alloc runs there.
+    Task next = task(1, 1);
+    scheduler.submit(List.of(next));
+    alloc.takeExec(WAIT).succeed();
+    done(next);
+  }
+
+  @Test
+  void aTaskWaitingPastTheStarvationThresholdHoldsAnAllocUntilItFits() throws Exception {
+    scheduler = fakeTimeScheduler(cluster, time).maxPendingAllocs(1)
+        .starvationThreshold(Duration.ofMinutes(1)).build();
+    List<Task> smalls = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      smalls.add(task(1, 1));
+    }
+    scheduler.submit(smalls);
+    FakeAlloc alloc = cluster.takeRequest(WAIT).grant(cpuMem(4, 4));
+    List<FakeExec> running = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      running.add(alloc.takeExec(WAIT));
+    }
+    // The big task needs the whole alloc; its own request is never answered (no capacity).
+    Task big = task(4, 4);
+    scheduler.submit(List.of(big));
+    FakeCluster.Request unanswered = cluster.takeRequest(WAIT);
+
+    // Before the threshold, each freed slot goes to a newer small task.
+    Task newer = task(1, 1);
+    scheduler.submit(List.of(newer));
+    running.remove(0).succeed();
+    FakeExec newerExec = alloc.takeExec(WAIT);
+    assertEquals(newer.id(), newerExec.id());
+    running.add(newerExec);
+
+    // Past it, the big task holds the alloc: small ones wait, even as room frees up.
+    time.advance(Duration.ofMinutes(1));
+    List<Task> later = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Task t = task(1, 1);
+      later.add(t);
+      scheduler.submit(List.of(t));
+    }
+    await().atMost(WAIT).until(() -> big.status().waiting() == WaitReason.RESERVED);
+    for (FakeExec x : running) {
+      x.succeed();
+    }
+    FakeExec bigExec = alloc.takeExec(WAIT);
+    assertEquals(big.id(), bigExec.id());
+    for (Task t : later) {
+      assertEquals(State.INIT, t.state());
+    }
+    bigExec.succeed();
+    for (int i = 0; i < 3; i++) {
+      alloc.takeExec(WAIT).succeed();
+    }
+    for (Task t : later) {
+      assertTrue(done(t).succeeded());
+    }
+    scheduler.close();
+    assertTrue(unanswered.isCancelled());
+  }
+}
