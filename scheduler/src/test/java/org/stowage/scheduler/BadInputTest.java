@@ -1,0 +1,255 @@
+package org.stowage.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.stowage.scheduler.Fixtures.WAIT;
+import static org.stowage.scheduler.Fixtures.cpuMem;
+import static org.stowage.scheduler.Fixtures.done;
+import static org.stowage.scheduler.Fixtures.scheduler;
+import static org.stowage.scheduler.Fixtures.task;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.stowage.repository.Digest;
+import org.stowage.repository.FileRef;
+import org.stowage.repository.Fileset;
+import org.stowage.testing.FakeAlloc;
+import org.stowage.testing.FakeCluster;
+import org.stowage.testing.FakeExec;
+
+/** Bad input gets a clear error, and the scheduler goes on serving everything else. */
+@Timeout(60)
+class BadInputTest {
+
+  private final FakeCluster cluster =
+      Fixtures.cluster().automatic().execDuration(Duration.ZERO).build();
+  private final Scheduler scheduler = scheduler(cluster).build();
+
+  @AfterEach
+  void close() {
+    scheduler.close();
+    cluster.checkNoLeaks();
+  }
+
+  /** Runs one more task to the end, to show the scheduler still serves. */
+  private static void stillServes(Scheduler s) throws Exception {
+    Task ok = task(1, 1);
+    s.submit(List.of(ok));
+    assertTrue(done(ok).succeeded(), ok::toString);
+  }
+
+  @Test
+  void nullAndEmptySubmissionsAreRefusedClearly() throws Exception {
+    NullPointerException npe = assertThrows(NullPointerException.class,
+        () -> scheduler.submit((List<Task>) null));
+    assertEquals("tasks", npe.getMessage());
+    NullPointerException inList = assertThrows(NullPointerException.class,
+        () -> scheduler.submit(Arrays.asList(task(1, 1), null)));
+    assertEquals("tasks[1] is null", inList.getMessage());
+    IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+        () -> scheduler.submit(List.of()));
+    assertEquals("tasks must not be empty", empty.getMessage());
+    stillServes(scheduler);
+  }
+
+  @Test
+  void aTaskSubmittedTwiceIsRefusedAndTheBatchWithItIsNotTaken() throws Exception {
+    Task t = task(1, 1);
+    scheduler.submit(List.of(t));
+    Task fresh = task(1, 1);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> scheduler.submit(List.of(fresh, t)));
+    assertTrue(e.getMessage().contains(t.key()) && e.getMessage().contains("already submitted"),
+        e.getMessage());
+    // Nothing of the refused batch was taken: the fresh task can still be submitted.
+    scheduler.submit(List.of(fresh));
+    IllegalArgumentException twiceInOne = assertThrows(IllegalArgumentException.class,
+        () -> scheduler.submit(List.of(task(1, 1), fresh, fresh)));
+    assertTrue(twiceInOne.getMessage().contains("already submitted"));
+    FakeCluster other = Fixtures.cluster().build();
+    try (Scheduler second = scheduler(other).build()) {
+      assertThrows(IllegalArgumentException.class, () -> second.submit(List.of(t)));
+    }
+    stillServes(scheduler);
+    done(t);
+    done(fresh);
+  }
+
+  @Test
+  void badResourcesAreRefusedNamingTheValue() {
+    IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+        () -> Resources.of("cpu", -1));
+    assertEquals("cpu must be >= 0 but was -1.0", negative.getMessage());
+    IllegalArgumentException nan = assertThrows(IllegalArgumentException.class,
+        () -> Resources.of("mem", Double.NaN));
+    assertEquals("mem must be finite but was NaN", nan.getMessage());
+    IllegalArgumentException inf = assertThrows(IllegalArgumentException.class,
+        () -> Resources.of("gpu", Double.POSITIVE_INFINITY));
+    assertEquals("gpu must be finite but was Infinity", inf.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Resources.of("", 1));
+    assertThrows(IllegalStateException.class, () -> Task.newBuilder().build());
+    IllegalStateException twice = assertThrows(IllegalStateException.class,
+        () -> Task.newBuilder().priority(1).priority(2));
+    assertEquals("priority was already set to 1", twice.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> Task.newBuilder().command("x").timeout(Duration.ZERO));
+    assertThrows(IllegalArgumentException.class,
+        () -> Scheduler.newBuilder().maxPendingAllocs(0));
+    assertThrows(IllegalStateException.class, () -> Scheduler.newBuilder().build());
+  }
+
+  @Test
+  void aTaskWithInputsButNoRepositoryIsRefusedAtSubmit() throws Exception {
+    Digest d = Digest.of(new byte[] {1});
+    Task t = Task.newBuilder().command("cat", "in/x").input("in",
+        Fileset.of(Map.of("x", new FileRef(d, 1)))).build();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> scheduler.submit(List.of(t)));
+    assertTrue(e.getMessage().contains("no repository"), e.getMessage());
+    stillServes(scheduler);
+  }
+
+  @Test
+  void aClusterThatThrowsIsRetriedWithBackoffAndOtherTasksAreServed() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    FakeCluster inner = Fixtures.cluster().automatic().execDuration(Duration.ZERO).build();
+    Cluster flaky = new Cluster() {
+      @Override
+      public CompletableFuture<Alloc> allocate(Requirements r, Labels labels) {
+        if (calls.incrementAndGet() <= 2) {
+          throw new IllegalStateException("cloud api down");
+        }
+        return inner.allocate(r, labels);
+      }
+
+      @Override
+      public Admission canAllocate(Resources resources) {
+        if (resources.get("boom") > 0) {
+          throw new IllegalStateException("cannot price boom");
+        }
+        return inner.canAllocate(resources);
+      }
+    };
+    try (Scheduler s = scheduler(flaky)
+        .allocBackoff(Duration.ofMillis(10), Duration.ofMillis(20)).build()) {
+      Task boom = Task.newBuilder().resources(Resources.of("boom", 1)).command("true").build();
+      Task ok = task(1, 1);
+      s.submit(List.of(boom, ok));
+      TaskStatus failed = done(boom);
+      assertEquals(TaskException.Kind.UNSATISFIABLE, failed.error().kind());
+      assertTrue(failed.error().getMessage().contains("cannot price boom"),
+          failed.error().getMessage());
+      assertTrue(done(ok).succeeded());
+      assertTrue(calls.get() >= 3);
+      assertEquals(2, s.counters().allocsFailed());
+    }
+    inner.checkNoLeaks();
+  }
+
+  @Test
+  void anExecThatThrowsIsAFailedAttemptAndTheSchedulerGoesOn() throws Exception {
+    FakeCluster manual = Fixtures.cluster().build();
+    try (Scheduler s = scheduler(manual).build()) {
+      Task throwsOnResult = task(1, 1);
+      s.submit(List.of(throwsOnResult));
+      FakeAlloc a = manual.takeRequest(Fixtures.WAIT).grant(cpuMem(4, 4));
+      a.takeExec(WAIT).fail(new IllegalStateException("container runtime crashed"));
+      TaskStatus st = done(throwsOnResult);
+      assertEquals(TaskException.Kind.FAILED, st.error().kind());
+      assertTrue(st.error().getMessage().contains("container runtime crashed"),
+          st.error().getMessage());
+      assertTrue(st.error().getCause() instanceof IllegalStateException);
+
+      Task next = task(1, 1);
+      s.submit(List.of(next));
+      a.takeExec(WAIT).succeed();
+      assertTrue(done(next).succeeded());
+    }
+    manual.checkNoLeaks();
+  }
+
+  @Test
+  void anAllocWhoseStartThrowsFailsTheAttemptOnly() throws Exception {
+    AtomicInteger starts = new AtomicInteger();
+    FakeCluster inner = Fixtures.cluster().automatic().execDuration(Duration.ZERO).build();
+    Cluster c = new Cluster() {
+      @Override
+      public CompletableFuture<Alloc> allocate(Requirements r, Labels labels) {
+        return inner.allocate(r, labels).thenApply(a -> new ThrowingAlloc(a) {
+          @Override
+          public Exec start(ExecRequest request) {
+            if (starts.incrementAndGet() == 1) {
+              throw new IllegalStateException("no such binary");
+            }
+            return a.start(request);
+          }
+        });
+      }
+
+      @Override
+      public Admission canAllocate(Resources resources) {
+        return inner.canAllocate(resources);
+      }
+    };
+    try (Scheduler s = scheduler(c).maxFailedAttempts(2).build()) {
+      List<Task> tasks = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        tasks.add(task(1, 1));
+      }
+      s.submit(tasks);
+      for (Task t : tasks) {
+        assertTrue(done(t).succeeded(), t::toString);
+      }
+      assertEquals(1, s.counters().attemptsFailed());
+    }
+    inner.checkNoLeaks();
+  }
+
+  /** Delegates to a fake alloc; subclasses override what should misbehave. */
+  private static class ThrowingAlloc implements Alloc {
+    private final Alloc delegate;
+
+    ThrowingAlloc(Alloc delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public String id() {
+      return delegate.id();
+    }
+
+    @Override
+    public Resources resources() {
+      return delegate.resources();
+    }
+
+    @Override
+    public org.stowage.repository.Repository repository() {
+      return delegate.repository();
+    }
+
+    @Override
+    public Exec start(ExecRequest request) {
+      return delegate.start(request);
+    }
+
+    @Override
+    public CompletableFuture<Duration> keepalive() {
+      return delegate.keepalive();
+    }
+
+    @Override
+    public CompletableFuture<Void> free() {
+      return delegate.free();
+    }
+  }
+}
