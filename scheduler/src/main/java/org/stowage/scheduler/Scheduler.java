@@ -14,8 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Repository;
 import org.stowage.repository.Transferer;
-import org.stowage.scheduler.internal.Counters;
+import javax.management.ObjectName;
 import org.stowage.scheduler.internal.Engine;
+import org.stowage.scheduler.internal.Jmx;
 import org.stowage.scheduler.internal.TaskRecord;
 
 /**
@@ -41,6 +42,8 @@ public final class Scheduler implements AutoCloseable {
   private final Engine engine;
   private final Duration closeTimeout;
   private final @Nullable Repository repository;
+  private final @Nullable Jmx jmx;
+  private final @Nullable ObjectName jmxName;
 
   private Scheduler(Builder b, String name) {
     this.name = name;
@@ -64,7 +67,16 @@ public final class Scheduler implements AutoCloseable {
         or(b.timeSource, TimeSource.system()),
         b.executor,
         b.repository,
-        b.transferer));
+        b.transferer,
+        or(b.retainCount, 10_000),
+        or(b.retainAge, Duration.ofHours(1))));
+    if (b.jmx == null || b.jmx) {
+      this.jmx = new Jmx(name, engine::stats, engine::counts);
+      this.jmxName = jmx.register();
+    } else {
+      this.jmx = null;
+      this.jmxName = null;
+    }
   }
 
   /** Returns a new builder. */
@@ -124,9 +136,35 @@ public final class Scheduler implements AutoCloseable {
     return engine.subscribe(Objects.requireNonNull(listener, "listener"));
   }
 
-  /** Returns the scheduler's running totals, consistent with each other. */
-  public Counters.Snapshot counters() {
-    return engine.counters();
+  /**
+   * Returns the scheduler's running totals, as of the end of its latest batch of events: they
+   * always agree with each other. Cheap: no copying.
+   */
+  public SchedulerStats.Counts counts() {
+    return engine.counts();
+  }
+
+  /**
+   * Returns a snapshot of the scheduler's counts, allocs and tasks; see {@link SchedulerStats} for
+   * what is consistent with what. Costs one record per task and alloc it lists; never blocks the
+   * scheduler.
+   */
+  public SchedulerStats stats() {
+    return engine.stats();
+  }
+
+  /**
+   * Returns the name the scheduler's MXBean is registered under
+   * ({@code org.stowage:type=Scheduler,name=<name>}, or {@code <name>-2} and so on if another
+   * scheduler of this JVM has the name), or null if it is not registered.
+   */
+  public @Nullable ObjectName jmxName() {
+    return jmxName;
+  }
+
+  /** Returns how many finished tasks and gone allocs the stats retain now. */
+  long retained() {
+    return engine.retained();
   }
 
   /**
@@ -137,6 +175,9 @@ public final class Scheduler implements AutoCloseable {
    * @return a future that completes when everything is freed and the scheduler's threads stopped
    */
   public CompletableFuture<Void> shutdown() {
+    if (jmx != null) {
+      jmx.unregister();
+    }
     return engine.close();
   }
 
@@ -193,6 +234,9 @@ public final class Scheduler implements AutoCloseable {
     private @Nullable Executor executor;
     private @Nullable Repository repository;
     private @Nullable Transferer transferer;
+    private @Nullable Integer retainCount;
+    private @Nullable Duration retainAge;
+    private @Nullable Boolean jmx;
 
     private Builder() {}
 
@@ -363,6 +407,30 @@ public final class Scheduler implements AutoCloseable {
     public Builder transferer(Transferer transferer) {
       requireUnset(this.transferer, "transferer");
       this.transferer = Objects.requireNonNull(transferer, "transferer");
+      return this;
+    }
+
+    /**
+     * Sets how many finished tasks, and how many gone allocs, {@link Scheduler#stats()} keeps, and
+     * for how long; older ones are forgotten. Default 10,000 and one hour.
+     */
+    public Builder statsRetention(int maxCount, Duration maxAge) {
+      requireUnset(this.retainCount, "stats retention");
+      if (maxCount < 0) {
+        throw new IllegalArgumentException("stats retention count must be >= 0 but was " + maxCount);
+      }
+      this.retainCount = maxCount;
+      this.retainAge = requireNotNegative(maxAge, "stats retention age");
+      return this;
+    }
+
+    /**
+     * Sets whether the scheduler registers its MXBean ({@link SchedulerMXBean}) with the platform
+     * MBean server while it is open; default true.
+     */
+    public Builder jmx(boolean register) {
+      requireUnset(this.jmx, "jmx");
+      this.jmx = register;
       return this;
     }
 

@@ -150,7 +150,7 @@ class BadInputTest {
           failed.error().getMessage());
       assertTrue(done(ok).succeeded());
       assertTrue(calls.get() >= 3);
-      assertEquals(2, s.counters().allocsFailed());
+      assertEquals(2, s.counts().allocsFailed());
     }
     inner.checkNoLeaks();
   }
@@ -209,7 +209,7 @@ class BadInputTest {
       for (Task t : tasks) {
         assertTrue(done(t).succeeded(), t::toString);
       }
-      assertEquals(1, s.counters().attemptsFailed());
+      assertEquals(1, s.counts().attemptsFailed());
     }
     inner.checkNoLeaks();
   }

@@ -74,9 +74,9 @@ class ConcurrencyTest {
       for (Task t : all) {
         assertTrue(t.status().succeeded(), t::toString);
       }
-      assertEquals(threads * perThread, scheduler.counters().submitted());
-      assertEquals(threads * perThread, scheduler.counters().succeeded());
-      assertEquals(0, scheduler.counters().waiting());
+      assertEquals(threads * perThread, scheduler.counts().submitted());
+      assertEquals(threads * perThread, scheduler.counts().succeeded());
+      assertEquals(0, scheduler.counts().waiting());
     } finally {
       pool.shutdownNow();
     }

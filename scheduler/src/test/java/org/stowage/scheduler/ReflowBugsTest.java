@@ -75,7 +75,7 @@ class ReflowBugsTest {
       b.takeExec(WAIT).succeed();
       assertTrue(done(next).succeeded());
       assertEquals(1, a.execs().size(), "the freed alloc got a task");
-      assertEquals(1, s.counters().allocsFreedIdle());
+      assertEquals(1, s.counts().allocsFreedIdle());
     }
     cluster.checkNoLeaks();
   }
@@ -120,7 +120,7 @@ class ReflowBugsTest {
       assertEquals(TaskException.Kind.LOST, status.error().kind());
       assertTrue(status.error().getMessage().contains("lost 2 times"), status.error().getMessage());
       assertTrue(status.error().getMessage().contains("crash 1"), status.error().getMessage());
-      assertEquals(2, s.counters().attemptsLost());
+      assertEquals(2, s.counts().attemptsLost());
       assertEquals(2, cluster.requests().size());
     }
     cluster.checkNoLeaks();
@@ -232,7 +232,7 @@ class ReflowBugsTest {
       a.takeExec(WAIT).succeed();
       a.takeExec(WAIT).succeed();
       assertTrue(done(t).succeeded());
-      assertEquals(2, s.counters().allocsFailed());
+      assertEquals(2, s.counts().allocsFailed());
     }
   }
 
@@ -249,7 +249,7 @@ class ReflowBugsTest {
       a.fail("network partition");
       await().atMost(WAIT).until(a::isFreed);
       assertTrue(x.isKilled());
-      assertEquals(1, s.counters().allocsDead());
+      assertEquals(1, s.counts().allocsDead());
       cluster.takeRequest(WAIT).grant().takeExec(WAIT).succeed();
       done(t);
     }

@@ -36,6 +36,7 @@ import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.SchedulerEvent;
+import org.stowage.scheduler.SchedulerStats;
 import org.stowage.scheduler.State;
 import org.stowage.scheduler.TaskException;
 import org.stowage.scheduler.TaskException.Kind;
@@ -83,7 +84,9 @@ public final class Engine {
       TimeSource time,
       @Nullable Executor io,
       @Nullable Repository repository,
-      @Nullable Transferer transferer) {}
+      @Nullable Transferer transferer,
+      int retainCount,
+      Duration retainAge) {}
 
   private final Config config;
   private final TimeSource time;
@@ -118,7 +121,7 @@ public final class Engine {
   private boolean closing;
   private boolean freeing;
   private long allocSeq;
-  private final Counters counters = new Counters();
+  private final Stats stats;
 
   /** Creates and starts an engine. */
   public Engine(Config config) {
@@ -134,6 +137,7 @@ public final class Engine {
     this.callbacks = Executors.newSingleThreadExecutor(daemon("stowage-callbacks-" + config.name()));
     this.transferer = config.transferer() != null ? config.transferer()
         : Transferer.newBuilder().maxConcurrency(8).executor(io).build();
+    this.stats = new Stats(config.name(), time, config.retainCount(), config.retainAge());
     this.minAlloc = dims.vector(config.minAlloc());
     packer.widenScale(minAlloc);
     this.thread = new Thread(this::loop, "stowage-engine-" + config.name());
@@ -188,9 +192,19 @@ public final class Engine {
     return terminated;
   }
 
-  /** Returns the counters as of the end of the engine's latest batch of events. */
-  public Counters.Snapshot counters() {
-    return counters.published();
+  /** Returns the counts as of the end of the engine's latest batch of events; any thread. */
+  public SchedulerStats.Counts counts() {
+    return stats.counts();
+  }
+
+  /** Returns a snapshot of everything the engine knows; any thread. */
+  public SchedulerStats stats() {
+    return stats.snapshot();
+  }
+
+  /** Returns how many finished tasks and gone allocs the stats retain. */
+  public long retained() {
+    return stats.retained();
   }
 
   private void post(Runnable event) {
@@ -211,7 +225,7 @@ public final class Engine {
           dirty = false;
           run(this::pass);
         }
-        counters.publish(queue.size() + draining.size(), pending.size());
+        stats.publish(queue.size() + draining.size(), pending.size(), live, dims);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -233,7 +247,7 @@ public final class Engine {
     long now = time.nanoTime();
     List<TaskRecord> accepted = new ArrayList<>(records.size());
     for (TaskRecord t : records) {
-      counters.submitted++;
+      stats.submitted(t);
       TaskException refusal = admit(t);
       if (refusal != null) {
         finish(t, refusal);
@@ -391,29 +405,18 @@ public final class Engine {
       allocs.removeAll(reserved);
       allocs.sort(Comparator.comparingDouble((LiveAlloc a) -> packer.size(a.free))
           .thenComparingLong(a -> a.seq));
-      Set<TaskRecord> placed = new java.util.HashSet<>();
-      List<TaskRecord> open = rest;
+      Packer.Groups<TaskRecord> groups =
+          new Packer.Groups<>(rest, t -> t.need, t -> t.task.priority());
       for (LiveAlloc a : allocs) {
-        List<TaskRecord> picked = packer.fill(a.free, open, t -> t.need, t -> t.task.priority());
-        if (picked.isEmpty()) {
-          continue;
-        }
-        for (TaskRecord t : picked) {
+        for (TaskRecord t : packer.fill(a.free, groups)) {
           assign(t, a);
         }
-        placed.addAll(picked);
-        List<TaskRecord> next = new ArrayList<>(open.size() - picked.size());
-        for (TaskRecord t : open) {
-          if (!placed.contains(t)) {
-            next.add(t);
-          }
-        }
-        open = next;
-        if (open.isEmpty()) {
-          break;
+      }
+      for (TaskRecord t : rest) {
+        if (t.assignment == null) {
+          waiting.add(t);
         }
       }
-      waiting.addAll(open);
     }
     queue = waiting;
     if (!waiting.isEmpty()) {
@@ -525,7 +528,7 @@ public final class Engine {
   private void allocate(Requirements req, double[] credit) {
     PendingAlloc p = new PendingAlloc(++allocSeq, req, credit, time.nanoTime());
     pending.add(p);
-    counters.allocsRequested++;
+    stats.allocsRequested++;
     LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": requesting alloc " + req);
     CompletableFuture<Alloc> f;
     try {
@@ -551,7 +554,7 @@ public final class Engine {
         maybeFinishClose();
         return;
       }
-      counters.allocsFailed++;
+      stats.allocsFailed++;
       if (cause instanceof AllocationException ae && ae.kind() == AllocationException.Kind.NEVER) {
         refused.add(dims.vector(p.req.min()));
         emit(new SchedulerEvent.AllocRefused(p.req, String.valueOf(cause.getMessage()), true));
@@ -591,7 +594,8 @@ public final class Engine {
       queueSorted = false;
     }
     live.add(a);
-    counters.allocsLive++;
+    stats.allocsLive++;
+    stats.allocsChanged();
     emit(new SchedulerEvent.AllocUp(id, capacity));
     LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": alloc " + id + " " + capacity
         + " is up");
@@ -651,8 +655,9 @@ public final class Engine {
     }
     live.remove(a);
     a.keepaliveTimer.cancel();
-    counters.allocsLive--;
-    counters.allocsFreedIdle++;
+    stats.allocsLive--;
+    stats.allocsFreedIdle++;
+    stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
     emit(new SchedulerEvent.AllocDown(a.id, "idle for " + config.maxAllocIdleTime(), false));
     LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": freeing idle alloc " + a.id);
     forget(a);
@@ -664,8 +669,9 @@ public final class Engine {
       return;
     }
     a.keepaliveTimer.cancel();
-    counters.allocsLive--;
-    counters.allocsDead++;
+    stats.allocsLive--;
+    stats.allocsDead++;
+    stats.allocGone(a.id, SchedulerStats.AllocState.DEAD, dims.resources(a.capacity), a.upSince);
     LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id + " is dead: " + why);
     emit(new SchedulerEvent.AllocDown(a.id, why, true));
     for (Assignment asg : new ArrayList<>(a.running)) {
@@ -706,6 +712,7 @@ public final class Engine {
     a.running.add(asg);
     a.idleSince = -1;
     Packer.subtract(a.free, t.need);
+    stats.allocsChanged();
     Duration timeout = t.task.timeout();
     if (timeout != null) {
       asg.timeoutTimer = time.schedule(timeout, () -> post(() -> onTimeout(asg)));
@@ -852,7 +859,6 @@ public final class Engine {
       failed(t, "its command exited with code " + r.exitCode() + " on alloc " + asg.alloc.id,
           r, null);
     } else {
-      counters.succeeded++;
       publish(t, State.DONE, null, null, r, null);
     }
     dirty = true;
@@ -887,6 +893,7 @@ public final class Engine {
     asg.task.assignment = null;
     asg.timeoutTimer.cancel();
     a.running.remove(asg);
+    stats.allocsChanged();
     int n = Math.min(a.free.length, asg.task.need.length);
     for (int i = 0; i < n; i++) {
       a.free[i] = Math.min(a.capacity[i], a.free[i] + asg.task.need[i]);
@@ -933,7 +940,7 @@ public final class Engine {
 
   private void lost(TaskRecord t, String why) {
     t.lostCount++;
-    counters.attemptsLost++;
+    stats.attemptsLost++;
     publish(t, State.LOST, t.status().allocId(), null, null, null);
     if (t.lostCount >= config.maxLostAttempts()) {
       finish(t, new TaskException(Kind.LOST, t.task + " was lost " + t.lostCount + " time"
@@ -947,7 +954,7 @@ public final class Engine {
 
   private void failed(TaskRecord t, String why, @Nullable ExecResult r, @Nullable Throwable cause) {
     t.failedCount++;
-    counters.attemptsFailed++;
+    stats.attemptsFailed++;
     if (t.failedCount >= config.maxFailedAttempts()) {
       finish(t, new TaskException(Kind.FAILED, t.task + " failed: " + why + " (attempt "
           + (t.status().attempt() + 1) + "; " + t.failedCount + " failed of at most "
@@ -971,10 +978,6 @@ public final class Engine {
   }
 
   private void finish(TaskRecord t, TaskException error) {
-    switch (error.kind()) {
-      case CANCELLED -> counters.cancelled++;
-      default -> counters.failed++;
-    }
     publish(t, State.DONE, null, null, null, error);
   }
 
@@ -1009,6 +1012,7 @@ public final class Engine {
 
   /** The one place a task's status changes: its waiters, listeners and our subscribers hear it. */
   private void publish(TaskRecord t, TaskStatus next) {
+    stats.changed(t, t.status(), next);
     t.publish(next);
     emit(new SchedulerEvent.TaskChanged(t.task, next));
   }
@@ -1076,7 +1080,8 @@ public final class Engine {
     List<CompletableFuture<Void>> frees = new ArrayList<>();
     for (LiveAlloc a : live) {
       a.keepaliveTimer.cancel();
-      counters.allocsLive--;
+      stats.allocsLive--;
+      stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
       emit(new SchedulerEvent.AllocDown(a.id, "scheduler closed", false));
       frees.add(free(a.alloc));
     }

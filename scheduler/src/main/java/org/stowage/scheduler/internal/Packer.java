@@ -1,7 +1,10 @@
 package org.stowage.scheduler.internal;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
@@ -118,7 +121,7 @@ final class Packer {
         fitting.add(t);
       }
     }
-    List<T> members = fill(capacity, fitting, needOf, priorityOf);
+    List<T> members = fill(capacity, new Groups<>(fitting, needOf, priorityOf));
     double[] sum = new double[unit.length];
     for (T t : members) {
       sum = plus(sum, needOf.apply(t));
@@ -128,55 +131,116 @@ final class Packer {
   }
 
   /**
-   * Chooses tasks for one alloc with {@code room} free: again and again, among the candidates that
-   * still fit, those of the best (lowest) priority, and of them the one that leaves the smallest
-   * leftover by L2 norm on the scale. This is the bin-centric "norm-based greedy" of Panigrahy et
-   * al., "Heuristics for Vector Bin Packing" (2011): it lines shapes up across dimensions, where
-   * placing tasks one by one in size order (first-fit decreasing) leaves one dimension full and
-   * another half empty. On 1,000 mixed 2-d tasks it needs about 1.01x the lower bound of allocs,
-   * against 1.12x to 1.19x for first-fit decreasing.
+   * Chooses tasks for one alloc with {@code room} free: again and again, among the waiting tasks
+   * that still fit, those of the best (lowest) priority, and of them the one that leaves the
+   * smallest leftover by L2 norm on the scale. This is the bin-centric "norm-based greedy" of
+   * Panigrahy et al., "Heuristics for Vector Bin Packing" (2011): it lines shapes up across
+   * dimensions, where placing tasks one by one in size order (first-fit decreasing) leaves one
+   * dimension full and another half empty. On 1,000 mixed 2-d tasks it needs about 1.01x the lower
+   * bound of allocs, against 1.12x to 1.19x for first-fit decreasing.
    *
-   * @return the chosen candidates, in the order chosen
+   * <p>Chosen tasks are taken out of {@code waiting}, so one {@link Groups} can fill many allocs.
+   *
+   * @return the chosen tasks, in the order chosen
    */
-  <T> List<T> fill(double[] room, List<T> candidates, Function<T, double[]> needOf,
-      ToIntFunction<T> priorityOf) {
+  <T> List<T> fill(double[] room, Groups<T> waiting) {
     double[] left = room.clone();
-    int n = candidates.size();
-    double[][] needs = new double[n][];
-    double[] smallest = null;
-    for (int i = 0; i < n; i++) {
-      needs[i] = needOf.apply(candidates.get(i));
-      smallest = smallest == null ? needs[i].clone() : elementMin(smallest, needs[i]);
-    }
-    boolean[] taken = new boolean[n];
     List<T> picked = new ArrayList<>();
+    double[] smallest = waiting.smallest();
     while (smallest != null && fits(smallest, left)) {
-      int best = -1;
-      int bestPriority = Integer.MAX_VALUE;
+      Group<T> best = null;
       double bestScore = Double.POSITIVE_INFINITY;
-      for (int i = 0; i < n; i++) {
-        if (taken[i] || !fits(needs[i], left)) {
+      for (Group<T> g : waiting.groups) {
+        if (g.tasks.isEmpty() || (best != null && g.priority > best.priority)
+            || !fits(g.need, left)) {
           continue;
         }
-        int p = priorityOf.applyAsInt(candidates.get(i));
-        if (p > bestPriority) {
-          continue;
-        }
-        double score = leftover(needs[i], left);
-        if (p < bestPriority || score < bestScore) {
-          best = i;
-          bestPriority = p;
+        double score = leftover(g.need, left);
+        if (best == null || g.priority < best.priority || score < bestScore) {
+          best = g;
           bestScore = score;
         }
       }
-      if (best < 0) {
+      if (best == null) {
         break;
       }
-      taken[best] = true;
-      subtract(left, needs[best]);
-      picked.add(candidates.get(best));
+      subtract(left, best.need);
+      picked.add(best.tasks.poll());
     }
     return picked;
+  }
+
+  /**
+   * Waiting tasks grouped by priority and need: tasks of one group are interchangeable for
+   * packing, so a fill scans shapes rather than tasks. Within a group, tasks keep their order.
+   */
+  static final class Groups<T> {
+    private final List<Group<T>> groups = new ArrayList<>();
+
+    Groups(List<T> tasks, Function<T, double[]> needOf, ToIntFunction<T> priorityOf) {
+      Map<Shape, Group<T>> byShape = new HashMap<>();
+      for (T t : tasks) {
+        double[] need = needOf.apply(t);
+        int priority = priorityOf.applyAsInt(t);
+        byShape.computeIfAbsent(new Shape(priority, need), k -> {
+          Group<T> g = new Group<>(priority, need);
+          groups.add(g);
+          return g;
+        }).tasks.add(t);
+      }
+    }
+
+    /** Returns the smallest need, dimension by dimension, of what is left; null if nothing. */
+    @Nullable double[] smallest() {
+      double[] min = null;
+      for (Group<T> g : groups) {
+        if (!g.tasks.isEmpty()) {
+          min = min == null ? g.need.clone() : elementMin(min, g.need);
+        }
+      }
+      return min;
+    }
+  }
+
+  private static final class Group<T> {
+    final int priority;
+    final double[] need;
+    final ArrayDeque<T> tasks = new ArrayDeque<>();
+
+    Group(int priority, double[] need) {
+      this.priority = priority;
+      this.need = need;
+    }
+  }
+
+  /** A (priority, need) key; trailing zeros do not make shapes differ. */
+  private record Shape(int priority, double[] need) {
+    @Override
+    public boolean equals(Object o) {
+      if (!(o instanceof Shape other) || other.priority != priority) {
+        return false;
+      }
+      int n = Math.max(need.length, other.need.length);
+      for (int i = 0; i < n; i++) {
+        if (Double.compare(get(need, i), get(other.need, i)) != 0) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    @Override
+    public int hashCode() {
+      int h = priority;
+      int last = need.length - 1;
+      while (last >= 0 && need[last] == 0) {
+        last--;
+      }
+      for (int i = 0; i <= last; i++) {
+        h = 31 * h + Double.hashCode(need[i]);
+      }
+      return h;
+    }
   }
 
   private double leftover(double[] need, double[] free) {

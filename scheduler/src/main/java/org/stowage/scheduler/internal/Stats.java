@@ -1,0 +1,189 @@
+package org.stowage.scheduler.internal;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.SchedulerStats;
+import org.stowage.scheduler.SchedulerStats.AllocState;
+import org.stowage.scheduler.SchedulerStats.AllocStats;
+import org.stowage.scheduler.SchedulerStats.Counts;
+import org.stowage.scheduler.SchedulerStats.TaskStats;
+import org.stowage.scheduler.State;
+import org.stowage.scheduler.TaskException;
+import org.stowage.scheduler.TaskStatus;
+import org.stowage.scheduler.TimeSource;
+
+/**
+ * The engine's bookkeeping for {@link SchedulerStats}. Not API.
+ *
+ * <p>Concurrency: the counters are plain fields written by the engine thread only. At the end of
+ * each batch of events the engine calls {@link #publish}, which replaces one volatile
+ * {@link Published} holding the counts and the live allocs of that instant, so readers on any
+ * thread never see counts that disagree. Tasks not yet done sit in a concurrent map (each read
+ * through its own volatile status); finished tasks and gone allocs move to bounded Caffeine caches,
+ * written by the engine thread, evicted by count and by age on the scheduler's time source.
+ */
+final class Stats {
+
+  long submitted;
+  private final long[] inState = new long[State.values().length];
+  long succeeded;
+  long failed;
+  long cancelled;
+  long attemptsLost;
+  long attemptsFailed;
+  long allocsRequested;
+  long allocsFailed;
+  long allocsLive;
+  long allocsDead;
+  long allocsFreedIdle;
+  private boolean allocsChanged = true;
+
+  private final String name;
+  private final TimeSource time;
+  private final Map<String, TaskRecord> active = new ConcurrentHashMap<>();
+  private final Cache<String, Finished> finished;
+  private final Cache<String, Gone> gone;
+  private volatile Published published;
+
+  Stats(String name, TimeSource time, int retainCount, Duration retainAge) {
+    this.name = name;
+    this.time = time;
+    this.finished = Caffeine.newBuilder().maximumSize(retainCount).expireAfterWrite(retainAge)
+        .ticker(time::nanoTime).executor(Runnable::run).build();
+    this.gone = Caffeine.newBuilder().maximumSize(retainCount).expireAfterWrite(retainAge)
+        .ticker(time::nanoTime).executor(Runnable::run).build();
+    this.published = new Published(counts(0, 0), List.of());
+  }
+
+  /** Counts a newly submitted task, in INIT. */
+  void submitted(TaskRecord t) {
+    submitted++;
+    inState[State.INIT.ordinal()]++;
+    active.put(t.task.key(), t);
+  }
+
+  /** Moves a task's count from its old state to its new one; retires it once DONE. */
+  void changed(TaskRecord t, TaskStatus old, TaskStatus next) {
+    if (old.state() != next.state()) {
+      inState[old.state().ordinal()]--;
+      inState[next.state().ordinal()]++;
+    }
+    if (next.state() == State.DONE) {
+      active.remove(t.task.key());
+      TaskException e = next.error();
+      finished.put(t.task.key(), new Finished(t.task.key(), t.task.name(), t.task.resources(),
+          next.id(), next.attempt(), e == null ? null : e.kind(),
+          e == null ? null : e.getMessage(), next.sinceNanos()));
+      if (e == null) {
+        succeeded++;
+      } else if (e.kind() == TaskException.Kind.CANCELLED) {
+        cancelled++;
+      } else {
+        failed++;
+      }
+    }
+  }
+
+  /** Notes that an alloc's tasks or free room changed, so the next publish rebuilds them. */
+  void allocsChanged() {
+    allocsChanged = true;
+  }
+
+  /** Retires a gone alloc, keeping its last view within the retention. */
+  void allocGone(String id, AllocState state, Resources capacity, long upSince) {
+    gone.put(id, new Gone(id, state, capacity, upSince, time.nanoTime()));
+    allocsChanged = true;
+  }
+
+  /** Publishes the counts and the live allocs of this instant; engine thread only. */
+  void publish(int waiting, int pendingAllocs, List<Engine.LiveAlloc> live, Dimensions dims) {
+    List<LiveView> allocs = published.allocs;
+    if (allocsChanged) {
+      allocsChanged = false;
+      allocs = new ArrayList<>(live.size());
+      for (Engine.LiveAlloc a : live) {
+        List<String> ids = new ArrayList<>(a.running.size());
+        for (Engine.Assignment asg : a.running) {
+          ids.add(asg.task.status().id());
+        }
+        allocs.add(new LiveView(a.id, dims.resources(a.capacity), dims.resources(a.free), ids,
+            a.upSince, a.idleSince));
+      }
+      allocs = List.copyOf(allocs);
+    }
+    Counts c = counts(waiting, pendingAllocs);
+    Published p = published;
+    if (!c.equals(p.counts) || allocs != p.allocs) {
+      published = new Published(c, allocs);
+    }
+  }
+
+  /** Returns the counts as of the latest publish; any thread. */
+  Counts counts() {
+    return published.counts;
+  }
+
+  /** Builds a full snapshot; any thread. */
+  SchedulerStats snapshot() {
+    Published p = published;
+    long now = time.nanoTime();
+    List<AllocStats> allocs = new ArrayList<>();
+    for (LiveView a : p.allocs) {
+      allocs.add(new AllocStats(a.id, AllocState.LIVE, a.capacity, a.free, a.tasks,
+          seconds(now - a.upSince), a.idleSince < 0 ? 0 : seconds(now - a.idleSince)));
+    }
+    for (Gone g : gone.asMap().values()) {
+      allocs.add(new AllocStats(g.id, g.state, g.capacity, g.capacity, List.of(),
+          seconds(g.goneAt - g.upSince), seconds(now - g.goneAt)));
+    }
+    List<TaskStats> tasks = new ArrayList<>();
+    for (TaskRecord t : active.values()) {
+      TaskStatus s = t.status();
+      if (s.state() == State.DONE) {
+        continue;  // finishing as we read; it is in the finished cache
+      }
+      tasks.add(new TaskStats(t.task.key(), t.task.name(), s.id(), s.attempt(), s.state(),
+          t.task.resources(), s.allocId(), s.waiting(), null, null,
+          s.sinceNanos() == 0 ? 0 : seconds(now - s.sinceNanos())));
+    }
+    for (Finished f : finished.asMap().values()) {
+      tasks.add(new TaskStats(f.key, f.name, f.id, f.attempt, State.DONE, f.resources, null,
+          null, f.errorKind, f.error, seconds(now - f.doneAt)));
+    }
+    return new SchedulerStats(name, p.counts, allocs, tasks);
+  }
+
+  /** Returns how many finished tasks and gone allocs are retained (after pending evictions). */
+  long retained() {
+    finished.cleanUp();
+    gone.cleanUp();
+    return finished.estimatedSize() + gone.estimatedSize();
+  }
+
+  private Counts counts(int waiting, int pendingAllocs) {
+    return new Counts(submitted, inState[0], inState[1], inState[2], inState[3], inState[4],
+        succeeded, failed, cancelled, waiting, attemptsLost, attemptsFailed, allocsRequested,
+        allocsFailed, pendingAllocs, allocsLive, allocsDead, allocsFreedIdle);
+  }
+
+  private static double seconds(long nanos) {
+    return Math.max(0, nanos) / 1e9;
+  }
+
+  private record Published(Counts counts, List<LiveView> allocs) {}
+
+  private record LiveView(String id, Resources capacity, Resources free, List<String> tasks,
+      long upSince, long idleSince) {}
+
+  private record Gone(String id, AllocState state, Resources capacity, long upSince, long goneAt) {}
+
+  private record Finished(String key, String name, Resources resources, String id, int attempt,
+      TaskException.@Nullable Kind errorKind, @Nullable String error, long doneAt) {}
+}

@@ -1,0 +1,90 @@
+package org.stowage.scheduler.internal;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import java.io.IOException;
+import java.util.Map;
+import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.SchedulerStats;
+
+/**
+ * Writes and reads {@link SchedulerStats} as JSON. The format is the records' components by name,
+ * in declaration order, with resources as an object of amounts (whole numbers written as
+ * integers) and absent values as {@code null}. Not API: use {@link SchedulerStats#toJson()}.
+ *
+ * <p>Thread-safety: thread-safe (a configured {@link ObjectMapper} is).
+ */
+public final class StatsJson {
+
+  private static final ObjectMapper MAPPER = JsonMapper.builder()
+      .addModule(new SimpleModule("stowage-stats")
+          .addSerializer(Resources.class, new ResourcesSerializer())
+          .addDeserializer(Resources.class, new ResourcesDeserializer()))
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .build();
+
+  private StatsJson() {}
+
+  /** Returns {@code stats} as JSON. */
+  public static String write(SchedulerStats stats) {
+    try {
+      return MAPPER.writeValueAsString(stats);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write stats as JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads stats written by {@link #write}.
+   *
+   * @throws IllegalArgumentException if the text is not such stats
+   */
+  public static SchedulerStats read(String json) {
+    try {
+      return MAPPER.readValue(json, SchedulerStats.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("not scheduler stats JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** Returns the mapper, for callers that write other records with resources in them. */
+  public static ObjectMapper mapper() {
+    return MAPPER;
+  }
+
+  private static final class ResourcesSerializer extends JsonSerializer<Resources> {
+    @Override
+    public void serialize(Resources r, JsonGenerator g, SerializerProvider p) throws IOException {
+      g.writeStartObject();
+      for (Map.Entry<String, Double> e : r.toOrderedMap().entrySet()) {
+        double v = e.getValue();
+        if (v == Math.rint(v) && Math.abs(v) < (1L << 53)) {
+          g.writeNumberField(e.getKey(), (long) v);
+        } else {
+          g.writeNumberField(e.getKey(), v);
+        }
+      }
+      g.writeEndObject();
+    }
+  }
+
+  private static final class ResourcesDeserializer extends JsonDeserializer<Resources> {
+    @Override
+    public Resources deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+      Map<String, Double> amounts = p.readValueAs(new TypeReference<Map<String, Double>>() { });
+      return new Resources(amounts);
+    }
+  }
+}
