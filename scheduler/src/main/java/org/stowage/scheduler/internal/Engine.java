@@ -54,7 +54,8 @@ import org.stowage.scheduler.WaitReason;
  * cluster's allocs, which may block, run on the I/O executor and post their outcome back; only
  * {@link Cluster#allocate} (which must not block) and {@link Cluster#canAllocate} (which must
  * answer from memory) are called on the engine thread. Task statuses are published from the engine
- * thread; their waiters and listeners run on the callback executor.
+ * thread; their waiters and listeners run on the callback executor, handed over at the end of the
+ * batch of events that made them, after the stats of that batch are published.
  *
  * <p>One pass runs after each batch of events if anything changed: waiting tasks are ordered
  * (tasks starved past the threshold first, then priority, then size, largest first), each is
@@ -95,6 +96,9 @@ public final class Engine {
   private final ExecutorService callbacks;
   private final Transferer transferer;
   private final List<Consumer<SchedulerEvent>> listeners = new CopyOnWriteArrayList<>();
+  /** Deliveries of this batch's changes, handed to the callback thread once stats are published. */
+  private final List<Runnable> deferred = new ArrayList<>();
+  private final Executor defer = deferred::add;
   private final BlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
   private final Thread thread;
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -225,11 +229,24 @@ public final class Engine {
           dirty = false;
           run(this::pass);
         }
-        stats.publish(queue.size() + draining.size(), pending.size(), live, dims);
+        endBatch();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       terminated.completeExceptionally(e);
+    }
+  }
+
+  /**
+   * Publishes the stats of this instant, then hands the batch's deliveries to the callback thread:
+   * whoever hears of a change finds it in the stats.
+   */
+  private void endBatch() {
+    stats.publish(queue.size() + draining.size(), pending.size(), live, dims);
+    if (!deferred.isEmpty()) {
+      List<Runnable> batch = new ArrayList<>(deferred);
+      deferred.clear();
+      callbacks.execute(() -> batch.forEach(this::run));
     }
   }
 
@@ -1013,7 +1030,7 @@ public final class Engine {
   /** The one place a task's status changes: its waiters, listeners and our subscribers hear it. */
   private void publish(TaskRecord t, TaskStatus next) {
     stats.changed(t, t.status(), next);
-    t.publish(next);
+    t.publish(next, defer);
     emit(new SchedulerEvent.TaskChanged(t.task, next));
   }
 
@@ -1021,7 +1038,7 @@ public final class Engine {
     if (listeners.isEmpty()) {
       return;
     }
-    callbacks.execute(() -> {
+    defer.execute(() -> {
       for (Consumer<SchedulerEvent> l : listeners) {
         try {
           l.accept(event);
@@ -1092,6 +1109,7 @@ public final class Engine {
 
   private void terminate() {
     stopped = true;
+    endBatch();
     if (ownedIo != null) {
       ownedIo.shutdown();
     }

@@ -19,9 +19,9 @@ import org.stowage.scheduler.TaskStatus;
  * engine's bookkeeping for it. Not API.
  *
  * <p>Concurrency: {@code status} is volatile and replaced whole. Waiters, listeners, the furthest
- * state reached and the owning engine are guarded by {@code this}; every status change enqueues its
- * deliveries onto the callback executor while holding the lock, so deliveries keep the order of the
- * changes. The fields marked "engine-owned" are touched only by the owning engine's thread.
+ * state reached and the owning engine are guarded by {@code this}; every status change hands its
+ * deliveries to an executor while holding the lock, so deliveries keep the order of the changes.
+ * The engine defers them to the end of its batch of events (see {@code Engine}). The fields marked "engine-owned" are touched only by the owning engine's thread.
  */
 public final class TaskRecord {
 
@@ -100,7 +100,7 @@ public final class TaskRecord {
         TaskStatus s = status;
         publish(new TaskStatus(State.DONE, s.attempt(), s.id(), null, null, null,
             new TaskException(TaskException.Kind.CANCELLED,
-                task + " was cancelled before it was submitted"), s.sinceNanos()));
+                task + " was cancelled before it was submitted"), s.sinceNanos()), callbacks);
         return true;
       }
     }
@@ -131,8 +131,11 @@ public final class TaskRecord {
     callbacks = Runnable::run;
   }
 
-  /** Replaces the status and delivers it to waiters and listeners, in order. */
-  synchronized void publish(TaskStatus next) {
+  /**
+   * Replaces the status and has {@code via} deliver it to waiters and listeners, in order: to the
+   * waiters and listeners there are now, whenever {@code via} runs the delivery.
+   */
+  synchronized void publish(TaskStatus next, Executor via) {
     status = next;
     furthest = Math.max(furthest, next.state().ordinal());
     List<Waiter> ready = null;
@@ -150,13 +153,14 @@ public final class TaskRecord {
     if (settle == null && listeners.isEmpty()) {
       return;
     }
-    callbacks.execute(() -> {
+    List<Consumer<TaskStatus>> hearing = listeners.isEmpty() ? List.of() : List.copyOf(listeners);
+    via.execute(() -> {
       if (settle != null) {
         for (Waiter w : settle) {
           settle(w.future, next);
         }
       }
-      for (Consumer<TaskStatus> l : listeners) {
+      for (Consumer<TaskStatus> l : hearing) {
         notify(l, next);
       }
     });
