@@ -176,7 +176,7 @@ class StagingTest {
     reach(t, State.STAGING);
     first.fail("preempted");   // ...and the alloc dies meanwhile
     FakeCluster.Request again = cluster.takeRequest(WAIT);
-    assertEquals(1, t.attempt());
+    assertEquals(1, t.attempt());   // visible before the request was made
     repo.unavailable(false);
     again.grant().takeExec(WAIT).succeed();
     assertTrue(done(t).succeeded());

@@ -49,13 +49,13 @@ import org.stowage.scheduler.WaitReason;
  * the pending alloc requests, places tasks, asks the cluster for more, keeps allocs alive, frees
  * idle ones and drives each task's lifecycle. Not API; {@code Scheduler} is its face.
  *
- * <p>Concurrency: every field below the constructor is owned by the engine thread. Other threads
- * only {@link #post} events (plain {@code Runnable}s run on that thread, in order). Calls into the
+ * <p>Concurrency: every field below the constructor is owned by the engine thread, and so is each
+ * task's {@code current} status. Other threads only {@link #post} events (plain {@code Runnable}s run on that thread, in order). Calls into the
  * cluster's allocs, which may block, run on the I/O executor and post their outcome back; only
  * {@link Cluster#allocate} (which must not block) and {@link Cluster#canAllocate} (which must
  * answer from memory) are called on the engine thread. Task statuses are published from the engine
- * thread; their waiters and listeners run on the callback executor, handed over at the end of the
- * batch of events that made them, after the stats of that batch are published.
+ * thread at the end of each batch of events, after the stats of that batch; their waiters and
+ * listeners then run on the callback executor.
  *
  * <p>One pass runs after each batch of events if anything changed: waiting tasks are ordered
  * (tasks starved past the threshold first, then priority, then size, largest first), each is
@@ -99,6 +99,10 @@ public final class Engine {
   /** Deliveries of this batch's changes, handed to the callback thread once stats are published. */
   private final List<Runnable> deferred = new ArrayList<>();
   private final Executor defer = deferred::add;
+  /** Calls out (to the cluster, allocs, transfers) that this batch decided on; see endBatch. */
+  private final List<Runnable> effects = new ArrayList<>();
+  /** This batch's status changes, as task, status pairs, made visible at the end of the batch. */
+  private final List<Object> changes = new ArrayList<>();
   private final BlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
   private final Thread thread;
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -238,16 +242,33 @@ public final class Engine {
   }
 
   /**
-   * Publishes the stats of this instant, then hands the batch's deliveries to the callback thread:
-   * whoever hears of a change finds it in the stats.
+   * Makes the batch visible: first the stats of this instant, then the tasks' new statuses, then
+   * the calls out that the batch decided on (allocation requests, staging and starting execs,
+   * kills, frees), then the deliveries to waiters and listeners on the callback thread. So whoever
+   * sees a change, by reading a status, being told, or being called, finds it in the stats and
+   * in the statuses too.
    */
   private void endBatch() {
     stats.publish(queue.size() + draining.size(), pending.size(), live, dims);
+    for (int i = 0; i < changes.size(); i += 2) {
+      ((TaskRecord) changes.get(i)).publish((TaskStatus) changes.get(i + 1), defer);
+    }
+    changes.clear();
+    if (!effects.isEmpty()) {
+      List<Runnable> now = new ArrayList<>(effects);
+      effects.clear();
+      now.forEach(this::run);
+    }
     if (!deferred.isEmpty()) {
       List<Runnable> batch = new ArrayList<>(deferred);
       deferred.clear();
       callbacks.execute(() -> batch.forEach(this::run));
     }
+  }
+
+  /** Runs {@code effect} on the engine thread at the end of this batch, after it is visible. */
+  private void later(Runnable effect) {
+    effects.add(effect);
   }
 
   private void run(Runnable event) {
@@ -444,7 +465,7 @@ public final class Engine {
   private Set<TaskRecord> reservedTasks(List<TaskRecord> waiting) {
     Set<TaskRecord> out = new java.util.HashSet<>();
     for (TaskRecord t : waiting) {
-      if (t.status().waiting() == WaitReason.RESERVED) {
+      if (t.current.waiting() == WaitReason.RESERVED) {
         out.add(t);
       }
     }
@@ -547,14 +568,20 @@ public final class Engine {
     pending.add(p);
     stats.allocsRequested++;
     LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": requesting alloc " + req);
-    CompletableFuture<Alloc> f;
-    try {
-      f = Objects.requireNonNull(config.cluster().allocate(req, config.labels()), "allocate future");
-    } catch (RuntimeException e) {
-      f = CompletableFuture.failedFuture(e);
-    }
-    p.future = f;
-    f.whenComplete((alloc, error) -> post(() -> onAllocResult(p, alloc, error)));
+    later(() -> {
+      if (!pending.contains(p)) {
+        return;  // given up on before it was sent (the scheduler is closing)
+      }
+      CompletableFuture<Alloc> f;
+      try {
+        f = Objects.requireNonNull(config.cluster().allocate(req, config.labels()),
+            "allocate future");
+      } catch (RuntimeException e) {
+        f = CompletableFuture.failedFuture(e);
+      }
+      p.future = f;
+      f.whenComplete((alloc, error) -> post(() -> onAllocResult(p, alloc, error)));
+    });
   }
 
   private void onAllocResult(PendingAlloc p, @Nullable Alloc alloc, @Nullable Throwable error) {
@@ -697,7 +724,7 @@ public final class Engine {
       asg.task.assignment = null;
       if (asg.exec != null) {
         Exec x = asg.exec;
-        io.execute(() -> killQuietly(x));
+        later(() -> io.execute(() -> killQuietly(x)));
       }
       if (asg.stop != null) {
         finish(asg.task, asg.stop);
@@ -738,15 +765,17 @@ public final class Engine {
     ExecRequest req = new ExecRequest(s.id(), t.task.name(), t.task.exec(), t.task.resources(),
         t.task.inputs());
     Repository repo = repositoryOf(t);
-    CompletableFuture<?> staged = repo == null || req.inputs().files().isEmpty()
-        ? CompletableFuture.completedFuture(null)
-        : copy(repo, a.alloc.repository(), req.inputs(), "staging inputs of " + t.task);
-    staged.whenComplete((v, e) -> {
-      if (e != null) {
-        post(() -> onStagingFailed(asg, unwrap(e)));
-      } else {
-        io.execute(() -> start(asg, req));
-      }
+    later(() -> {
+      CompletableFuture<?> staged = repo == null || req.inputs().files().isEmpty()
+          ? CompletableFuture.completedFuture(null)
+          : copy(repo, a.alloc.repository(), req.inputs(), "staging inputs of " + t.task);
+      staged.whenComplete((v, e) -> {
+        if (e != null) {
+          post(() -> onStagingFailed(asg, unwrap(e)));
+        } else {
+          io.execute(() -> start(asg, req));
+        }
+      });
     });
   }
 
@@ -839,12 +868,12 @@ public final class Engine {
 
   private void onExecStarted(Assignment asg, Exec x) {
     if (asg.task.assignment != asg) {
-      io.execute(() -> killQuietly(x));
+      later(() -> io.execute(() -> killQuietly(x)));
       return;
     }
     asg.exec = x;
     if (asg.stop != null) {
-      io.execute(() -> killQuietly(x));
+      later(() -> io.execute(() -> killQuietly(x)));
     }
     publish(asg.task, State.RUNNING, asg.alloc.id, null, null, null);
   }
@@ -930,7 +959,7 @@ public final class Engine {
   }
 
   private void onCancel(TaskRecord t) {
-    if (t.status().state() == State.DONE) {
+    if (t.current.state() == State.DONE) {
       return;
     }
     if (draining.remove(t) || queue.remove(t)) {
@@ -951,14 +980,14 @@ public final class Engine {
   private void killAssigned(Assignment asg) {
     Exec x = asg.exec;
     if (x != null) {
-      io.execute(() -> killQuietly(x));
+      later(() -> io.execute(() -> killQuietly(x)));
     }
   }
 
   private void lost(TaskRecord t, String why) {
     t.lostCount++;
     stats.attemptsLost++;
-    publish(t, State.LOST, t.status().allocId(), null, null, null);
+    publish(t, State.LOST, t.current.allocId(), null, null, null);
     if (t.lostCount >= config.maxLostAttempts()) {
       finish(t, new TaskException(Kind.LOST, t.task + " was lost " + t.lostCount + " time"
           + (t.lostCount == 1 ? "" : "s") + " (the limit); last: " + why));
@@ -974,7 +1003,7 @@ public final class Engine {
     stats.attemptsFailed++;
     if (t.failedCount >= config.maxFailedAttempts()) {
       finish(t, new TaskException(Kind.FAILED, t.task + " failed: " + why + " (attempt "
-          + (t.status().attempt() + 1) + "; " + t.failedCount + " failed of at most "
+          + (t.current.attempt() + 1) + "; " + t.failedCount + " failed of at most "
           + config.maxFailedAttempts() + ")", r, cause));
     } else {
       LOG.log(Level.INFO, () -> "scheduler " + config.name() + ": " + t.task + " failed (" + why
@@ -984,7 +1013,7 @@ public final class Engine {
   }
 
   private void requeue(TaskRecord t) {
-    TaskStatus s = t.status();
+    TaskStatus s = t.current;
     int attempt = s.attempt() + 1;
     publish(t, new TaskStatus(State.INIT, attempt, t.task.key() + "." + attempt, null,
         WaitReason.QUEUED, null, null, time.nanoTime()));
@@ -1003,7 +1032,7 @@ public final class Engine {
   }
 
   private void setWaiting(TaskRecord t, WaitReason reason) {
-    TaskStatus s = t.status();
+    TaskStatus s = t.current;
     if (s.waiting() != reason) {
       publish(t, new TaskStatus(s.state(), s.attempt(), s.id(), null, reason, null, null,
           s.sinceNanos()));
@@ -1020,7 +1049,7 @@ public final class Engine {
 
   private TaskStatus publish(TaskRecord t, State state, @Nullable String allocId,
       @Nullable WaitReason waiting, @Nullable ExecResult result, @Nullable TaskException error) {
-    TaskStatus s = t.status();
+    TaskStatus s = t.current;
     TaskStatus next = new TaskStatus(state, s.attempt(), s.id(), allocId, waiting, result, error,
         time.nanoTime());
     publish(t, next);
@@ -1029,8 +1058,10 @@ public final class Engine {
 
   /** The one place a task's status changes: its waiters, listeners and our subscribers hear it. */
   private void publish(TaskRecord t, TaskStatus next) {
-    stats.changed(t, t.status(), next);
-    t.publish(next, defer);
+    stats.changed(t, t.current, next);
+    t.current = next;
+    changes.add(t);
+    changes.add(next);
     emit(new SchedulerEvent.TaskChanged(t.task, next));
   }
 
@@ -1065,6 +1096,8 @@ public final class Engine {
       CompletableFuture<Alloc> f = p.future;
       if (f != null) {
         f.cancel(false);
+      } else {
+        pending.remove(p);  // never sent
       }
     }
     for (LiveAlloc a : live) {
@@ -1123,6 +1156,12 @@ public final class Engine {
 
   /** Frees {@code alloc} on the I/O executor; the future completes when it is freed or failed to. */
   private CompletableFuture<Void> free(Alloc alloc) {
+    CompletableFuture<Void> freed = new CompletableFuture<>();
+    later(() -> freeNow(alloc).whenComplete((v, e) -> freed.complete(null)));
+    return freed;
+  }
+
+  private CompletableFuture<Void> freeNow(Alloc alloc) {
     return CompletableFuture.supplyAsync(() -> {
       try {
         return Objects.requireNonNull(alloc.free(), "free future");

@@ -96,7 +96,7 @@ public final class Jmx implements SchedulerMXBean {
     for (int n = 1; n < 10_000; n++) {
       try {
         ObjectName on = objectName(n == 1 ? name : name + "-" + n);
-        server.registerMBean(new StandardMBean(this, SchedulerMXBean.class, true), on);
+        server.registerMBean(new StandardMBean(this, SchedulerMXBean.class, false), on);
         registered = on;
         return on;
       } catch (InstanceAlreadyExistsException e) {

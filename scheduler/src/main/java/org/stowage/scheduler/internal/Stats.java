@@ -111,7 +111,7 @@ final class Stats {
       for (Engine.LiveAlloc a : live) {
         List<String> ids = new ArrayList<>(a.running.size());
         for (Engine.Assignment asg : a.running) {
-          ids.add(asg.task.status().id());
+          ids.add(asg.task.current.id());
         }
         allocs.add(new LiveView(a.id, dims.resources(a.capacity), dims.resources(a.free), ids,
             a.upSince, a.idleSince));

@@ -38,6 +38,8 @@ public final class TaskRecord {
   private final List<Consumer<TaskStatus>> listeners = new CopyOnWriteArrayList<>();
 
   // engine-owned
+  /** The status as the engine knows it; {@link #status} catches up at the end of each batch. */
+  TaskStatus current;
   double[] need = new double[0];
   double size;
   long queuedSince;
@@ -50,6 +52,7 @@ public final class TaskRecord {
   public TaskRecord(Task task) {
     this.task = task;
     this.status = new TaskStatus(State.INIT, 0, task.key() + ".0", null, null, null, null, 0);
+    this.current = status;
   }
 
   /** Returns the latest status. */
@@ -98,9 +101,10 @@ public final class TaskRecord {
       engine = owner;
       if (engine == null) {
         TaskStatus s = status;
-        publish(new TaskStatus(State.DONE, s.attempt(), s.id(), null, null, null,
+        current = new TaskStatus(State.DONE, s.attempt(), s.id(), null, null, null,
             new TaskException(TaskException.Kind.CANCELLED,
-                task + " was cancelled before it was submitted"), s.sinceNanos()), callbacks);
+                task + " was cancelled before it was submitted"), s.sinceNanos());
+        publish(current, callbacks);
         return true;
       }
     }
