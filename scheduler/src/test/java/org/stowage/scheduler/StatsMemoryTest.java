@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.stowage.testing.InstantCluster;
 
 /** Stats keep finished tasks within their retention, however many tasks have run. */
 @Timeout(600)

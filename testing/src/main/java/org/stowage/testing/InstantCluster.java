@@ -1,27 +1,46 @@
-package org.stowage.scheduler;
+package org.stowage.testing;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.stowage.repository.Repository;
-import org.stowage.testing.InMemoryRepository;
+import org.stowage.scheduler.Admission;
+import org.stowage.scheduler.Alloc;
+import org.stowage.scheduler.Cluster;
+import org.stowage.scheduler.Exec;
+import org.stowage.scheduler.ExecRequest;
+import org.stowage.scheduler.ExecResult;
+import org.stowage.scheduler.Labels;
+import org.stowage.scheduler.Requirements;
+import org.stowage.scheduler.Resources;
 
 /**
- * A cluster whose allocs run every exec to success at once and remember nothing, for tests that
- * push many tasks through and measure what the scheduler itself holds.
+ * A cluster that grants every request at once with allocs of one shape, whose execs succeed as
+ * soon as they start and which remember nothing: for load tests and benchmarks that push many
+ * tasks through a scheduler and measure the scheduler itself. Use {@link FakeCluster} to script
+ * and check what happens.
+ *
+ * <p>Thread-safety: thread-safe.
  */
-final class InstantCluster implements Cluster {
+public final class InstantCluster implements Cluster {
 
   private final Resources shape;
   private final AtomicInteger ids = new AtomicInteger();
-  final AtomicInteger freed = new AtomicInteger();
+  private final AtomicInteger freed = new AtomicInteger();
 
-  InstantCluster(Resources shape) {
+  /** Creates a cluster whose allocs all have {@code shape}. */
+  public InstantCluster(Resources shape) {
     this.shape = shape;
   }
 
-  int granted() {
+  /** Returns how many allocs were granted. */
+  public int granted() {
     return ids.get();
+  }
+
+  /** Returns how many allocs were freed. */
+  public int freed() {
+    return freed.get();
   }
 
   @Override
