@@ -1,6 +1,5 @@
 package org.stowage.bench;
 
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +11,7 @@ import org.stowage.scheduler.Scheduler;
 import org.stowage.scheduler.State;
 import org.stowage.scheduler.Task;
 import org.stowage.testing.FakeCluster;
+import org.stowage.testing.Heap;
 import org.stowage.testing.InstantCluster;
 import org.stowage.testing.Workloads;
 
@@ -85,9 +85,9 @@ public final class SchedulerBench {
     try (Scheduler s = Scheduler.newBuilder().cluster(cluster).jmx(false)
         .drainTimeout(Duration.ZERO).statsRetention(10_000, Duration.ofDays(1)).build()) {
       run(s, 1_000, 1_000);
-      long before = usedHeapAfterGc();
+      long before = Heap.usedAfterGc();
       run(s, 1_000_000, 10_000);
-      long after = usedHeapAfterGc();
+      long after = Heap.usedAfterGc();
       System.out.printf(Locale.ROOT, "stats memory: after 1,000,000 tasks, %,d retained,"
           + " heap held %.1f MiB%n", s.stats().tasks().size(), (after - before) / 1048576.0);
     }
@@ -110,13 +110,4 @@ public final class SchedulerBench {
         .toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
   }
 
-  private static long usedHeapAfterGc() {
-    var memory = ManagementFactory.getMemoryMXBean();
-    long used = Long.MAX_VALUE;
-    for (int i = 0; i < 5; i++) {
-      System.gc();
-      used = Math.min(used, memory.getHeapMemoryUsage().getUsed());
-    }
-    return used;
-  }
 }

@@ -1,5 +1,10 @@
 package org.stowage.scheduler;
 
+import static org.stowage.scheduler.Checks.requireNotBlank;
+import static org.stowage.scheduler.Checks.requireNotNegative;
+import static org.stowage.scheduler.Checks.requirePositive;
+import static org.stowage.scheduler.Checks.requireUnset;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -11,10 +16,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.management.ObjectName;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Repository;
 import org.stowage.repository.Transferer;
-import javax.management.ObjectName;
 import org.stowage.scheduler.internal.Engine;
 import org.stowage.scheduler.internal.Jmx;
 import org.stowage.scheduler.internal.TaskRecord;
@@ -243,10 +248,7 @@ public final class Scheduler implements AutoCloseable {
     /** Sets a name, used in thread names, logs and messages; default {@code scheduler-N}. */
     public Builder name(String name) {
       requireUnset(this.name, "name");
-      if (name.isBlank()) {
-        throw new IllegalArgumentException("name must not be blank");
-      }
-      this.name = name;
+      this.name = requireNotBlank(name, "name");
       return this;
     }
 
@@ -451,33 +453,8 @@ public final class Scheduler implements AutoCloseable {
       return new Scheduler(this, name != null ? name : "scheduler-" + NAMES.incrementAndGet());
     }
 
-    private static void requireUnset(@Nullable Object value, String option) {
-      if (value != null) {
-        throw new IllegalStateException(option + " was already set to " + value);
-      }
-    }
 
-    private static Duration requireNotNegative(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative()) {
-        throw new IllegalArgumentException(what + " must be >= 0 but was " + d);
-      }
-      return d;
-    }
 
-    private static Duration requirePositive(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be > 0 but was " + d);
-      }
-      return d;
-    }
 
-    private static int requirePositive(int n, String what) {
-      if (n < 1) {
-        throw new IllegalArgumentException(what + " must be >= 1 but was " + n);
-      }
-      return n;
-    }
   }
 }

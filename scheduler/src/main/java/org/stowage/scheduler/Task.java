@@ -1,5 +1,9 @@
 package org.stowage.scheduler;
 
+import static org.stowage.scheduler.Checks.requireNotBlank;
+import static org.stowage.scheduler.Checks.requirePositive;
+import static org.stowage.scheduler.Checks.requireUnset;
+
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -211,10 +215,7 @@ public final class Task {
     /** Sets a human-readable name, used in logs and messages. */
     public Builder name(String name) {
       requireUnset(this.name, "name");
-      if (name.isBlank()) {
-        throw new IllegalArgumentException("name must not be blank");
-      }
-      this.name = name;
+      this.name = requireNotBlank(name, "name");
       return this;
     }
 
@@ -250,10 +251,7 @@ public final class Task {
      */
     public Builder timeout(Duration timeout) {
       requireUnset(this.timeout, "timeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("timeout must be > 0 but was " + timeout);
-      }
-      this.timeout = timeout;
+      this.timeout = requirePositive(timeout, "timeout");
       return this;
     }
 
@@ -305,10 +303,5 @@ public final class Task {
       return new Task(this);
     }
 
-    private static void requireUnset(@Nullable Object value, String option) {
-      if (value != null) {
-        throw new IllegalStateException(option + " was already set to " + value);
-      }
-    }
   }
 }

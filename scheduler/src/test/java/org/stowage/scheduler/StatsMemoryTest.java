@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.stowage.scheduler.Fixtures.cpuMem;
 
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.stowage.testing.Heap;
 import org.stowage.testing.InstantCluster;
 
 /** Stats keep finished tasks within their retention, however many tasks have run. */
@@ -29,13 +29,13 @@ class StatsMemoryTest {
     try (Scheduler s = Scheduler.newBuilder().cluster(cluster).jmx(false)
         .drainTimeout(Duration.ZERO).statsRetention(RETAIN, Duration.ofDays(1)).build()) {
       runBatch(s, 1_000);
-      long before = usedHeapAfterGc();
+      long before = Heap.usedAfterGc();
       long start = System.nanoTime();
       for (int done = 0; done < TASKS; done += 10_000) {
         runBatch(s, 10_000);
       }
       double seconds = (System.nanoTime() - start) / 1e9;
-      long after = usedHeapAfterGc();
+      long after = Heap.usedAfterGc();
       SchedulerStats stats = s.stats();
       long held = after - before;
       System.out.printf("stats memory: %,d tasks in %.1f s (%,.0f tasks/s); %,d retained;"
@@ -60,13 +60,4 @@ class StatsMemoryTest {
         .toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
   }
 
-  private static long usedHeapAfterGc() {
-    var memory = ManagementFactory.getMemoryMXBean();
-    long used = Long.MAX_VALUE;
-    for (int i = 0; i < 5; i++) {
-      System.gc();
-      used = Math.min(used, memory.getHeapMemoryUsage().getUsed());
-    }
-    return used;
-  }
 }

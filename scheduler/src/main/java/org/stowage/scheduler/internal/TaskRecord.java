@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.stowage.scheduler.State;
@@ -84,9 +85,13 @@ public final class TaskRecord {
   /** See {@link Task#subscribe}. */
   public AutoCloseable subscribe(Consumer<TaskStatus> listener) {
     synchronized (this) {
-      TaskStatus current = status;
+      TaskStatus now = status;
       listeners.add(listener);
-      callbacks.execute(() -> notify(listener, current));
+      try {
+        callbacks.execute(() -> notify(listener, now));
+      } catch (RejectedExecutionException e) {
+        notify(listener, now);  // the scheduler has closed: nothing else will be delivered
+      }
     }
     return () -> listeners.remove(listener);
   }
