@@ -1015,8 +1015,10 @@ public final class Engine {
   private void requeue(TaskRecord t) {
     TaskStatus s = t.current;
     int attempt = s.attempt() + 1;
+    long now = time.nanoTime();
     publish(t, new TaskStatus(State.INIT, attempt, t.task.key() + "." + attempt, null,
-        WaitReason.QUEUED, null, null, time.nanoTime()));
+        WaitReason.QUEUED, null, null, now));
+    t.queuedSince = now;  // starvation counts the wait of this attempt, not the time it ran
     sizeOf(t);
     queue.add(t);
     queueSorted = false;
