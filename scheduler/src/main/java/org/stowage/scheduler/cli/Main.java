@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
@@ -342,7 +343,7 @@ public final class Main {
             .toArray(CompletableFuture[]::new)).join();
         long wall = System.nanoTime() - start;
         progress.stop();
-        Counters.Snapshot counters = scheduler.counters();
+        Counters.Snapshot counters = settledCounters(scheduler, tasks.size());
         for (Task t : tasks) {
           if (t.status().succeeded()) {
             writeOutputs(t, repository);
@@ -357,6 +358,26 @@ public final class Main {
         }
         return stats.failed() == 0 ? OK : FAILED;
       }
+    }
+
+    /**
+     * Returns the scheduler's counters once they count every task as finished, waiting up to a
+     * second: the engine publishes them at the end of a batch of events, so they can lag behind
+     * the task statuses that ended the run.
+     */
+    private static Counters.Snapshot settledCounters(Scheduler scheduler, int tasks) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+      Counters.Snapshot c = scheduler.counters();
+      while (c.succeeded() + c.failed() + c.cancelled() < tasks && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        c = scheduler.counters();
+      }
+      return c;
     }
 
     private Task task(Workload.Spec spec, FileRepository repository, Map<Path, FileRef> stored)

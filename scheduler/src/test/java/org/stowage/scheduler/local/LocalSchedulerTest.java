@@ -135,7 +135,8 @@ class LocalSchedulerTest {
       assertEquals(data.getBytes(StandardCharsets.UTF_8).length,
           out.get("upper/" + name + ".txt").size());
     }
-    assertEquals(12, scheduler.counters().succeeded());
+    // The counters are published after the statuses that end a batch of events.
+    await().atMost(WAIT).until(() -> scheduler.counters().succeeded() == 12);
   }
 
   @Test
@@ -231,6 +232,7 @@ class LocalSchedulerTest {
       assertEquals(String.join("\n", lines) + "\n",
           read(repository, s.result().outputs().files().get("sorted.txt")));
     }
+    await().atMost(WAIT).until(() -> scheduler.counters().succeeded() == 3);
     assertEquals(3, scheduler.counters().attemptsLost());
     assertTrue(scheduler.counters().allocsDead() >= 1);
   }
