@@ -331,16 +331,24 @@ public final class Main {
         err.println("stowage: running " + tasks.size() + " task" + (tasks.size() == 1 ? "" : "s")
             + " from " + workload.file() + " on " + cluster.total() + "; output in " + outDir);
         long start = System.nanoTime();
+        // Wait through the listeners rather than await(DONE), so that each task's running time is
+        // recorded before the summary reads it.
+        List<CompletableFuture<?>> finished = new ArrayList<>();
         for (Task t : tasks) {
-          t.subscribe(s -> timeRunning(t, s));
+          CompletableFuture<Void> done = new CompletableFuture<>();
+          finished.add(done);
+          t.subscribe(s -> {
+            timeRunning(t, s);
+            if (s.state() == State.DONE) {
+              done.complete(null);
+            }
+          });
         }
         scheduler.submit(tasks);
         Progress progress = new Progress(tasks, () -> scheduler.counters().allocsLive(), err,
             terminal, start);
         progress.start();
-        CompletableFuture.allOf(tasks.stream()
-            .map(t -> t.await(State.DONE).handle((v, e) -> null))
-            .toArray(CompletableFuture[]::new)).join();
+        CompletableFuture.allOf(finished.toArray(CompletableFuture[]::new)).join();
         long wall = System.nanoTime() - start;
         progress.stop();
         Counters.Snapshot counters = settledCounters(scheduler, tasks.size());
