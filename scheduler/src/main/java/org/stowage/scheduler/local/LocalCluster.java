@@ -91,9 +91,10 @@ import org.stowage.scheduler.Resources;
  * directory if the cluster created it. A cluster not closed when the JVM exits is closed by a
  * shutdown hook, so that its processes do not outlive the JVM.
  *
- * <p>Thread-safety: thread-safe. {@link #canAllocate} and {@link #allocate} answer from memory
- * under the cluster's lock; the work (starting processes, collecting outputs, deleting files)
- * runs on the calling thread or the cluster's own daemon threads.
+ * <p>Thread-safety: thread-safe. {@link #canAllocate} answers from memory; {@link #allocate}
+ * answers under the cluster's lock, creating the alloc's directory there. The rest of the work
+ * (starting processes, collecting outputs, deleting files) runs on the calling thread or the
+ * cluster's own daemon threads.
  */
 public final class LocalCluster implements Cluster, AutoCloseable {
 
@@ -179,8 +180,9 @@ public final class LocalCluster implements Cluster, AutoCloseable {
               + admission.reason()));
     }
     Resources min = accounted(requirements.min());
-    Resources slice;
-    String id;
+    double disk = requirements.max().get(Resources.DISK);
+    // Under the lock, so that close() sees every alloc granted, directory and all; creating two
+    // directories takes well under a millisecond.
     synchronized (this) {
       if (closed) {
         return CompletableFuture.failedFuture(
@@ -191,35 +193,23 @@ public final class LocalCluster implements Cluster, AutoCloseable {
             AllocationException.Kind.NOT_NOW, min + " is not free now: free " + free + " of "
                 + total + ", held by " + allocs.size() + " alloc" + (allocs.size() == 1 ? "" : "s")));
       }
-      slice = accounted(requirements.max()).min(free).max(min);
+      Resources slice = accounted(requirements.max()).min(free).max(min);
+      String id = "local-" + ++allocSeq;
+      LocalAlloc alloc;
+      try {
+        Path dir = Files.createTempDirectory(workDir, id + "-");
+        alloc = new LocalAlloc(id, disk > 0 ? slice.plus(Resources.of(Resources.DISK, disk)) : slice,
+            dir, FileRepository.open(dir.resolve("repository")), token + "/" + id + "/", this,
+            executor, timer);
+      } catch (IOException | RuntimeException e) {
+        return CompletableFuture.failedFuture(new AllocationException(
+            AllocationException.Kind.NOT_NOW, "alloc " + id + ": cannot create its directory"
+                + " under " + workDir + ": " + e, e));
+      }
       free = free.minus(slice);
-      id = "local-" + ++allocSeq;
+      allocs.put(id, alloc);
+      return CompletableFuture.completedFuture(alloc);
     }
-    double disk = requirements.max().get(Resources.DISK);
-    Resources granted = disk > 0 ? slice.plus(Resources.of(Resources.DISK, disk)) : slice;
-    LocalAlloc alloc;
-    try {
-      Path dir = Files.createTempDirectory(workDir, id + "-");
-      FileRepository repository = FileRepository.open(dir.resolve("repository"));
-      alloc = new LocalAlloc(id, granted, dir, repository, token + "/" + id + "/", this, executor,
-          timer);
-    } catch (IOException | RuntimeException e) {
-      synchronized (this) {
-        free = free.plus(slice).min(total);
-      }
-      return CompletableFuture.failedFuture(new AllocationException(
-          AllocationException.Kind.NOT_NOW, "alloc " + id + ": cannot create its directory under "
-              + workDir + ": " + e, e));
-    }
-    synchronized (this) {
-      if (!closed) {
-        allocs.put(id, alloc);
-        return CompletableFuture.completedFuture(alloc);
-      }
-    }
-    alloc.free();
-    return CompletableFuture.failedFuture(
-        new IllegalStateException("local cluster " + workDir + " is closed"));
   }
 
   /**
@@ -236,6 +226,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
       }
     }
     if (!lacking.isEmpty()) {
+      lacking.sort(null);
       return Admission.never("this machine has " + total + " and no " + String.join(" or ",
           lacking));
     }
