@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -67,6 +68,10 @@ public final class Main {
   public static final int FAILED = 1;
   /** The command line or the workload file is wrong; nothing ran. */
   public static final int USAGE = 2;
+
+  private static final Duration IDLE_ALLOC_TIME = Duration.ofSeconds(1);
+  private static final Duration BACKOFF_INITIAL = Duration.ofMillis(100);
+  private static final Duration BACKOFF_MAX = Duration.ofSeconds(2);
 
   private static final String USAGE_TEXT = """
       usage: java -jar stowage.jar run WORKLOAD.json [options]
@@ -327,6 +332,10 @@ public final class Main {
                .name("stowage")
                .cluster(cluster)
                .repository(repository)
+               // On one machine an alloc that holds all the cpu keeps out a task of another shape
+               // until it is freed, and a refusal costs nothing: free idle allocs and ask again soon.
+               .maxAllocIdleTime(IDLE_ALLOC_TIME)
+               .allocBackoff(BACKOFF_INITIAL, BACKOFF_MAX)
                .build()) {
         err.println("stowage: running " + tasks.size() + " task" + (tasks.size() == 1 ? "" : "s")
             + " from " + workload.file() + " on " + cluster.total() + "; output in " + outDir);
