@@ -161,6 +161,31 @@ class MainTest {
   }
 
   @Test
+  @Timeout(60)
+  void aTaskThatFitsTheMachineButNotTheLiveAllocRunsOnceThatAllocIsIdle() throws Exception {
+    // The first alloc takes all the cpu and 2GiB; "wide" needs 3GiB, so it needs an alloc of its
+    // own, which the machine can give only once the first is freed.
+    Path workload = tmp.resolve("shapes.json");
+    Files.writeString(workload, """
+        [
+          {"name": "narrow-1", "command": "sleep 1", "resources": {"cpu": 1, "mem": "256MiB"}},
+          {"name": "narrow-2", "command": "sleep 1", "resources": {"cpu": 1, "mem": "256MiB"}},
+          {"name": "narrow-3", "command": "sleep 1", "resources": {"cpu": 1, "mem": "256MiB"}},
+          {"name": "wide", "command": "echo wide > out/w.txt", "priority": 1,
+           "resources": {"cpu": 0.5, "mem": "3GiB"}}
+        ]
+        """);
+    Path results = tmp.resolve("results");
+
+    // With the scheduler's default idle time (5 minutes) this would hit the test's timeout.
+    int code = run("run", workload.toString(), "--out", results.toString(), "--cpu", "2",
+        "--mem", "4GiB");
+
+    assertEquals(Main.OK, code, () -> out() + err());
+    assertEquals("wide\n", Files.readString(results.resolve("wide/w.txt")));
+  }
+
+  @Test
   void aWrongCommandLineGivesExitCode2AndTheUsage() throws Exception {
     Path workload = tmp.resolve("w.json");
     Files.writeString(workload, "[{\"name\": \"a\", \"command\": \"true\"}]");
