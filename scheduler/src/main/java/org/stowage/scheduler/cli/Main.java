@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -142,8 +141,9 @@ public final class Main {
     }
     try {
       return new Run(options, workload, outDir, out, err, terminal).call();
-    } catch (IOException | UncheckedIOException e) {
+    } catch (IOException | RuntimeException e) {
       err.println("stowage: the run failed: " + e);
+      e.printStackTrace(err);
       return FAILED;
     }
   }
@@ -369,6 +369,10 @@ public final class Main {
         RunStats stats = stats(tasks, cluster.total(), wall, counters);
         printSummary(tasks, stats);
         if (options.statsJson() != null) {
+          Path parent = options.statsJson().toAbsolutePath().getParent();
+          if (parent != null) {
+            Files.createDirectories(parent);
+          }
           new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
               .writeValue(options.statsJson().toFile(), stats);
           out.println("stats        " + options.statsJson());

@@ -352,7 +352,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
   }
 
   /** Returns the machine's physical memory, or the JVM's maximum heap if the platform hides it. */
-  static long physicalMemory() {
+  private static long physicalMemory() {
     try {
       if (ManagementFactory.getOperatingSystemMXBean()
           instanceof com.sun.management.OperatingSystemMXBean os) {
