@@ -28,8 +28,9 @@
  * {@code B}, {@code KiB}, {@code MiB}, {@code GiB}, {@code TiB}. Any other resource name is a
  * quantity of its own, which a local cluster cannot provide. A task writes its results under
  * {@code out/} in its sandbox; they end up in {@code <out dir>/<task name>/}, with {@code out/}
- * removed from their paths. Every problem in a workload file is reported at once, each with the
- * entry and field it concerns, for example {@code tasks[3].resources.cpu: must be >= 0 but was -1}.
+ * removed from their paths. The problems of a workload file (up to twenty) are reported at once,
+ * each with the entry and field it concerns, for example
+ * {@code tasks[3].resources.cpu: must be >= 0 but was -1}.
  *
  * <p><b>Output directory.</b> {@code repository/} holds every input and output object,
  * {@code stowage.log} the scheduler's log, and {@code <task name>/} each successful task's files.
