@@ -108,8 +108,8 @@ class LocalExecTest {
 
   @Test
   void keepsOnlyTheLast64KiBOfOutput() throws Exception {
-    LocalExec x = (LocalExec) alloc.start(request(Fileset.empty(), Map.of(),
-        "awk 'BEGIN { for (i = 0; i < 50000; i++) { print \"line \" i; print \"err \" i > \"/dev/stderr\" } }'"));
+    LocalExec x = (LocalExec) alloc.start(request(Fileset.empty(), Map.of(), "awk 'BEGIN {"
+        + " for (i = 0; i < 50000; i++) { print \"line \" i; print \"err \" i > \"/dev/stderr\" } }'"));
 
     ExecResult r = result(x);
 
