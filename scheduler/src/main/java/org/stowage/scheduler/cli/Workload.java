@@ -1,0 +1,475 @@
+package org.stowage.scheduler.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import org.stowage.repository.FileRef;
+import org.stowage.repository.Fileset;
+import org.stowage.scheduler.Resources;
+
+/**
+ * A workload file, read and checked: the tasks to run, each with its input files on disk. The
+ * format is described in the package comment. Every problem is reported with the path of the
+ * entry and field it concerns, such as {@code tasks[3].resources.cpu}.
+ *
+ * <p>Thread-safety: immutable.
+ *
+ * @param file the workload file
+ * @param tasks the tasks, in file order
+ */
+record Workload(Path file, List<Spec> tasks) {
+
+  /** The default resources of a task that names none. */
+  static final Resources DEFAULT_RESOURCES =
+      Resources.of(Resources.CPU, 1, Resources.MEM, 256 * Resources.MiB);
+
+  /** Names a task may not take: they are files of the output directory. */
+  static final Set<String> RESERVED_NAMES = Set.of("repository", "stowage.log");
+
+  private static final List<String> TOP_FIELDS = List.of("description", "env", "tasks");
+  private static final List<String> TASK_FIELDS =
+      List.of("name", "command", "resources", "priority", "timeout", "env", "inputs");
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+  private static final Pattern SIZE =
+      Pattern.compile("\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(B|KiB|MiB|GiB|TiB)?\\s*");
+  private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h)");
+  private static final int MAX_PROBLEMS = 20;
+  private static final FileRef ANY_FILE = FileRef.of(new byte[0]);
+
+  /** Validates and copies the fields. */
+  Workload {
+    tasks = List.copyOf(tasks);
+  }
+
+  /**
+   * One task of a workload.
+   *
+   * @param name unique in the workload; also the name of its output directory
+   * @param command the program and its arguments
+   * @param env variables added to the environment
+   * @param resources what it needs
+   * @param priority lower runs first
+   * @param timeout how long an attempt may run, or null for no limit
+   * @param inputs the files on disk to lay out in its sandbox, by sandbox path
+   */
+  record Spec(String name, List<String> command, Map<String, String> env, Resources resources,
+      int priority, @Nullable Duration timeout, Map<String, Path> inputs) {
+
+    /** Copies the collections. */
+    Spec {
+      command = List.copyOf(command);
+      env = Map.copyOf(env);
+      inputs = java.util.Collections.unmodifiableMap(new TreeMap<>(inputs));
+    }
+  }
+
+  /** A workload file that cannot be run, with every problem found (up to a bound). */
+  static final class Invalid extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    private final List<String> problems;
+
+    Invalid(Path file, List<String> problems) {
+      super(file + " is not a valid workload: " + String.join("; ", problems));
+      this.problems = List.copyOf(problems);
+    }
+
+    /** Returns the problems, each {@code <entry path>: <what is wrong>}. */
+    List<String> problems() {
+      return problems;
+    }
+  }
+
+  /**
+   * Reads and checks a workload file. Input paths are resolved against the file's directory and
+   * must name readable regular files.
+   *
+   * @throws Invalid if the file cannot be read, is not JSON, or breaks a rule of the format
+   */
+  static Workload read(Path file) throws Invalid {
+    JsonNode root;
+    try {
+      root = new ObjectMapper().readTree(Files.readAllBytes(file));
+    } catch (NoSuchFileException e) {
+      throw new Invalid(file, List.of("no such file"));
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? ""
+          : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()
+              + ": ";
+      throw new Invalid(file, List.of(where + "not valid JSON: " + e.getOriginalMessage()));
+    } catch (IOException e) {
+      throw new Invalid(file, List.of("cannot read it: " + e));
+    }
+    Reader reader = new Reader(file.toAbsolutePath().getParent());
+    List<Spec> specs = reader.workload(root);
+    if (!reader.problems.isEmpty()) {
+      List<String> shown = new ArrayList<>(reader.problems.subList(0,
+          Math.min(MAX_PROBLEMS, reader.problems.size())));
+      if (reader.problems.size() > MAX_PROBLEMS) {
+        shown.add("... and " + (reader.problems.size() - MAX_PROBLEMS) + " more");
+      }
+      throw new Invalid(file, shown);
+    }
+    return new Workload(file, specs);
+  }
+
+  /**
+   * Parses a byte count: a whole number of bytes, or a number with a binary unit ({@code B},
+   * {@code KiB}, {@code MiB}, {@code GiB}, {@code TiB}), such as {@code 512MiB} or
+   * {@code 1.5GiB}.
+   *
+   * @throws IllegalArgumentException saying what is accepted, if {@code text} is not such a size
+   */
+  static long parseBytes(String text) {
+    Matcher m = SIZE.matcher(text);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("must be a size such as 512MiB or 4GiB (a number of bytes,"
+          + " or a number with one of the units B, KiB, MiB, GiB, TiB) but was \"" + text + "\"");
+    }
+    double amount = Double.parseDouble(m.group(1));
+    String unit = m.group(2) == null ? "B" : m.group(2);
+    long scale = switch (unit) {
+      case "KiB" -> Resources.KiB;
+      case "MiB" -> Resources.MiB;
+      case "GiB" -> Resources.GiB;
+      case "TiB" -> Resources.TiB;
+      default -> 1;
+    };
+    double bytes = Math.rint(amount * scale);
+    if (bytes > Long.MAX_VALUE) {
+      throw new IllegalArgumentException("must be at most 8EiB but was \"" + text + "\"");
+    }
+    return (long) bytes;
+  }
+
+  /**
+   * Parses a duration: a number with a unit {@code ms}, {@code s}, {@code m} or {@code h}
+   * ({@code 90s}, {@code 1.5m}), or ISO-8601 ({@code PT90S}).
+   *
+   * @throws IllegalArgumentException if {@code text} is not such a duration
+   */
+  static Duration parseDuration(String text) {
+    Matcher m = DURATION.matcher(text.trim());
+    if (m.matches()) {
+      double amount = Double.parseDouble(m.group(1));
+      double millis = switch (m.group(2)) {
+        case "ms" -> amount;
+        case "s" -> amount * 1_000;
+        case "m" -> amount * 60_000;
+        default -> amount * 3_600_000;
+      };
+      return Duration.ofNanos(Math.round(millis * 1_000_000));
+    }
+    try {
+      return Duration.parse(text.trim());
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException("must be a duration such as 500ms, 90s, 5m, 1h or PT90S"
+          + " but was \"" + text + "\"", e);
+    }
+  }
+
+  /** Walks the JSON tree, collecting specs and problems. */
+  private static final class Reader {
+    private final Path base;
+    private final List<String> problems = new ArrayList<>();
+
+    Reader(Path base) {
+      this.base = base;
+    }
+
+    List<Spec> workload(JsonNode root) {
+      JsonNode tasks;
+      Map<String, String> commonEnv = Map.of();
+      if (root.isArray()) {
+        tasks = root;
+      } else if (root.isObject()) {
+        unknownFields(root, "", TOP_FIELDS);
+        if (root.has("env")) {
+          commonEnv = env(root.get("env"), "env");
+        }
+        tasks = root.get("tasks");
+        if (tasks == null) {
+          problem("tasks", "is missing: a workload lists its tasks under \"tasks\"");
+          return List.of();
+        }
+      } else {
+        problem("workload", "must be an object with a \"tasks\" list but was " + brief(root));
+        return List.of();
+      }
+      if (!tasks.isArray()) {
+        problem("tasks", "must be a list of tasks but was " + brief(tasks));
+        return List.of();
+      }
+      if (tasks.isEmpty()) {
+        problem("tasks", "must not be empty");
+      }
+      List<Spec> specs = new ArrayList<>();
+      Map<String, Integer> names = new HashMap<>();
+      for (int i = 0; i < tasks.size(); i++) {
+        Spec spec = task(tasks.get(i), "tasks[" + i + "]", commonEnv);
+        if (spec == null) {
+          continue;
+        }
+        Integer earlier = names.putIfAbsent(spec.name(), i);
+        if (earlier != null) {
+          problem("tasks[" + i + "].name", "\"" + spec.name() + "\" is already the name of tasks["
+              + earlier + "]");
+        }
+        specs.add(spec);
+      }
+      return specs;
+    }
+
+    private @Nullable Spec task(JsonNode node, String at, Map<String, String> commonEnv) {
+      if (!node.isObject()) {
+        problem(at, "must be an object but was " + brief(node));
+        return null;
+      }
+      int before = problems.size();
+      unknownFields(node, at + ".", TASK_FIELDS);
+      String name = name(node.get("name"), at + ".name");
+      List<String> command = command(node.get("command"), at + ".command");
+      Resources resources = node.has("resources")
+          ? resources(node.get("resources"), at + ".resources") : DEFAULT_RESOURCES;
+      int priority = 0;
+      JsonNode p = node.get("priority");
+      if (p != null) {
+        if (p.isIntegralNumber() && p.canConvertToInt()) {
+          priority = p.intValue();
+        } else {
+          problem(at + ".priority", "must be a whole number but was " + brief(p));
+        }
+      }
+      Duration timeout = null;
+      JsonNode t = node.get("timeout");
+      if (t != null) {
+        timeout = timeout(t, at + ".timeout");
+      }
+      Map<String, String> env = new LinkedHashMap<>(commonEnv);
+      if (node.has("env")) {
+        env.putAll(env(node.get("env"), at + ".env"));
+      }
+      Map<String, Path> inputs = node.has("inputs")
+          ? inputs(node.get("inputs"), at + ".inputs") : Map.of();
+      if (problems.size() > before || name == null || command == null) {
+        return null;
+      }
+      return new Spec(name, command, env, resources, priority, timeout, inputs);
+    }
+
+    private @Nullable String name(@Nullable JsonNode node, String at) {
+      if (node == null) {
+        problem(at, "is missing: every task needs a name, which also names its output directory");
+        return null;
+      }
+      if (!node.isTextual() || !NAME.matcher(node.textValue()).matches()) {
+        problem(at, "must be 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or"
+            + " digit, but was " + brief(node));
+        return null;
+      }
+      if (RESERVED_NAMES.contains(node.textValue())) {
+        problem(at, "\"" + node.textValue() + "\" is reserved for the output directory's own "
+            + RESERVED_NAMES);
+        return null;
+      }
+      return node.textValue();
+    }
+
+    private @Nullable List<String> command(@Nullable JsonNode node, String at) {
+      if (node == null) {
+        problem(at, "is missing");
+        return null;
+      }
+      if (node.isTextual()) {
+        if (node.textValue().isBlank()) {
+          problem(at, "must not be empty");
+          return null;
+        }
+        return List.of("sh", "-c", node.textValue());
+      }
+      if (node.isArray() && !node.isEmpty()) {
+        List<String> argv = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+          if (!node.get(i).isTextual()) {
+            problem(at + "[" + i + "]", "must be a string but was " + brief(node.get(i)));
+            return null;
+          }
+          argv.add(node.get(i).textValue());
+        }
+        return argv;
+      }
+      problem(at, "must be a shell command (a string, run with sh -c) or a non-empty list of"
+          + " strings (program and arguments) but was " + brief(node));
+      return null;
+    }
+
+    private Resources resources(JsonNode node, String at) {
+      if (!node.isObject()) {
+        problem(at, "must be an object such as {\"cpu\": 1, \"mem\": \"512MiB\"} but was "
+            + brief(node));
+        return DEFAULT_RESOURCES;
+      }
+      Map<String, Double> amounts = new HashMap<>(DEFAULT_RESOURCES.amounts());
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        String field = at + "." + e.getKey();
+        JsonNode v = e.getValue();
+        if (e.getKey().isEmpty()) {
+          problem(field, "a resource needs a name");
+        } else if (Resources.MEM.equals(e.getKey()) || Resources.DISK.equals(e.getKey())) {
+          Long bytes = bytes(v, field);
+          if (bytes != null) {
+            amounts.put(e.getKey(), (double) bytes);
+          }
+        } else if (!v.isNumber()) {
+          problem(field, "must be a number but was " + brief(v));
+        } else if (!(v.doubleValue() >= 0) || Double.isInfinite(v.doubleValue())) {
+          problem(field, "must be >= 0 but was " + v);
+        } else {
+          amounts.put(e.getKey(), v.doubleValue());
+        }
+      }
+      return new Resources(amounts);
+    }
+
+    private @Nullable Long bytes(JsonNode node, String at) {
+      if (node.isIntegralNumber() && node.canConvertToLong()) {
+        if (node.longValue() < 0) {
+          problem(at, "must be >= 0 but was " + node);
+          return null;
+        }
+        return node.longValue();
+      }
+      if (node.isTextual()) {
+        try {
+          return parseBytes(node.textValue());
+        } catch (IllegalArgumentException e) {
+          problem(at, e.getMessage());
+          return null;
+        }
+      }
+      problem(at, "must be a size such as \"512MiB\" or a whole number of bytes but was "
+          + brief(node));
+      return null;
+    }
+
+    private @Nullable Duration timeout(JsonNode node, String at) {
+      if (!node.isTextual()) {
+        problem(at, "must be a duration such as \"90s\" but was " + brief(node));
+        return null;
+      }
+      try {
+        Duration d = parseDuration(node.textValue());
+        if (d.isZero() || d.isNegative()) {
+          problem(at, "must be > 0 but was " + node);
+          return null;
+        }
+        return d;
+      } catch (IllegalArgumentException e) {
+        problem(at, e.getMessage());
+        return null;
+      }
+    }
+
+    private Map<String, String> env(JsonNode node, String at) {
+      if (!node.isObject()) {
+        problem(at, "must be an object of names to strings but was " + brief(node));
+        return Map.of();
+      }
+      Map<String, String> env = new LinkedHashMap<>();
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (e.getKey().isEmpty() || e.getKey().contains("=") || e.getKey().indexOf('\0') >= 0) {
+          problem(at + "." + e.getKey(), "is not a valid environment variable name");
+        } else if (!e.getValue().isTextual()) {
+          problem(at + "." + e.getKey(), "must be a string but was " + brief(e.getValue()));
+        } else {
+          env.put(e.getKey(), e.getValue().textValue());
+        }
+      }
+      return env;
+    }
+
+    private Map<String, Path> inputs(JsonNode node, String at) {
+      if (!node.isObject()) {
+        problem(at, "must be an object mapping sandbox paths to files, such as"
+            + " {\"in/words.txt\": \"data/words.txt\"}, but was " + brief(node));
+        return Map.of();
+      }
+      Map<String, Path> inputs = new TreeMap<>();
+      Map<String, FileRef> check = new TreeMap<>();
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        String field = at + "[\"" + e.getKey() + "\"]";
+        String sandboxPath = e.getKey();
+        try {
+          Fileset.of(Map.of(sandboxPath, ANY_FILE));
+        } catch (IllegalArgumentException x) {
+          problem(field, "the sandbox path " + x.getMessage().replaceFirst("^path ", ""));
+          continue;
+        }
+        if (sandboxPath.equals("out") || sandboxPath.startsWith("out/")) {
+          problem(field, "the sandbox path must not lie inside out/, where outputs are collected");
+          continue;
+        }
+        if (!e.getValue().isTextual()) {
+          problem(field, "must be the path of a file, relative to the workload file, but was "
+              + brief(e.getValue()));
+          continue;
+        }
+        Path file = base.resolve(e.getValue().textValue()).normalize();
+        if (!Files.isRegularFile(file)) {
+          problem(field, "no such file: " + e.getValue().textValue() + " (" + file + ")");
+        } else if (!Files.isReadable(file)) {
+          problem(field, "cannot read " + file);
+        } else {
+          inputs.put(sandboxPath, file);
+          check.put(sandboxPath, ANY_FILE);
+        }
+      }
+      try {
+        Fileset.of(check);
+      } catch (IllegalArgumentException x) {
+        problem(at, x.getMessage());
+      }
+      return inputs;
+    }
+
+    private void unknownFields(JsonNode node, String prefix, List<String> known) {
+      for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+        String field = it.next();
+        if (!known.contains(field)) {
+          problem(prefix + field, "unknown field; the known fields are " + String.join(", ", known));
+        }
+      }
+    }
+
+    private void problem(String at, String what) {
+      problems.add(at + ": " + what);
+    }
+
+    private static String brief(JsonNode node) {
+      String text = node.toString();
+      String kind = node.getNodeType().name().toLowerCase(Locale.ROOT);
+      return text.length() > 40 ? kind + " " + text.substring(0, 37) + "..." : text;
+    }
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The embedded cluster: {@link org.stowage.scheduler.local.LocalCluster} runs tasks as OS
+ * processes on this machine, in allocs that are slices of its cpu and memory.
+ *
+ * <p>Design note. An alloc here is bookkeeping plus a directory: the cluster keeps a free pool of
+ * cpu and memory and hands slices of it out at once or refuses at once ({@code NOT_NOW}), so the
+ * scheduler's ordinary backoff does the waiting and the same engine code runs on this machine as
+ * on a batch system. Each alloc has its own {@link org.stowage.repository.FileRepository}, so that
+ * staging inputs exercises the same transfer path as a remote alloc; inputs reach a sandbox as
+ * hard links to the repository's read-only objects, so staging costs one copy, not two. An exec's
+ * processes are tracked by a marker in their environment as well as by parenthood, because a
+ * process that outlives its parent is re-parented and escapes {@code ProcessHandle.descendants()};
+ * the exec's result completes only after they are all gone and its sandbox is deleted, so a
+ * caller who sees the result sees a clean machine. Resource amounts are not enforced on the
+ * processes (no cgroups): a task that uses more than it asked for slows its neighbours.
+ *
+ * <p>Everything here is null-marked: a parameter or result may be null only where it says
+ * {@code @Nullable}.
+ */
+@NullMarked
+package org.stowage.scheduler.local;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,212 @@
+package org.stowage.scheduler.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The stowage command, run in-process on real workload files. */
+class MainTest {
+
+  /** The example shipped in the repository; tests run in the scheduler module's directory. */
+  private static final Path DEMO = Path.of("..", "examples", "demo", "workload.json");
+
+  @TempDir Path tmp;
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  @Timeout(120)
+  void runsTheShippedDemoAndLeavesEveryTasksOutputsOnDisk() throws Exception {
+    assertTrue(Files.isRegularFile(DEMO), DEMO.toAbsolutePath() + " is missing");
+    Path results = tmp.resolve("results");
+    Path stats = tmp.resolve("stats.json");
+
+    int code = run("run", DEMO.toString(), "--out", results.toString(), "--stats-json",
+        stats.toString());
+
+    assertEquals(Main.OK, code, () -> out() + err());
+    JsonNode workload = new ObjectMapper().readTree(DEMO.toFile());
+    int tasks = workload.get("tasks").size();
+    assertTrue(tasks >= 24, "a few dozen tasks, not " + tasks);
+    for (JsonNode task : workload.get("tasks")) {
+      Path dir = results.resolve(task.get("name").textValue());
+      assertTrue(Files.isDirectory(dir) && Files.list(dir).findAny().isPresent(),
+          dir + " has no outputs");
+      assertTrue(out().contains(dir.toString()), "the summary names " + dir);
+    }
+    // One output checked against its meaning: the distinct words of the text, in byte order.
+    String text = Files.readString(DEMO.resolveSibling("data/harbour.txt"));
+    TreeSet<String> words = new TreeSet<>();
+    for (String w : text.toLowerCase(Locale.ROOT).split("[^a-z]+")) {
+      if (!w.isEmpty()) {
+        words.add(w);
+      }
+    }
+    assertEquals(String.join("\n", words) + "\n",
+        Files.readString(results.resolve("harbour-vocabulary/vocabulary.txt")));
+
+    JsonNode json = new ObjectMapper().readTree(stats.toFile());
+    assertEquals(tasks, json.get("tasks").intValue());
+    assertEquals(tasks, json.get("succeeded").intValue());
+    assertEquals(0, json.get("failed").intValue());
+    assertTrue(json.get("allocsUsed").intValue() >= 1);
+    assertEquals(tasks, json.get("scheduler").get("counts").get("submitted").intValue());
+    assertEquals(tasks, json.get("scheduler").get("counts").get("succeeded").intValue());
+    assertTrue(out().contains("tasks        " + tasks + " done, 0 failed"), out());
+    assertTrue(Files.isRegularFile(results.resolve("stowage.log")));
+  }
+
+  @Test
+  @Timeout(30)
+  void aBadWorkloadIsRefusedWithExitCode2NamingEveryEntryAndFieldAtFault() throws Exception {
+    Files.writeString(tmp.resolve("a.txt"), "a\n");
+    Path workload = tmp.resolve("bad.json");
+    Files.writeString(workload, """
+        {"tasks": [
+          {"name": "ok", "command": "true", "inputs": {"in/a.txt": "a.txt"}},
+          {"name": "ok", "command": "true"},
+          {"name": "two", "command": "true", "resources": {"cpu": 1}},
+          {"name": "three", "command": "true", "resources": {"cpu": -1, "mem": "12 parsecs"}},
+          {"command": ["sort", 3], "timeout": "soon", "inputs": {"in/b.txt": "missing.txt"}},
+          {"name": "six", "comand": "true"}
+        ]}
+        """);
+    Path results = tmp.resolve("results");
+
+    int code = run("run", workload.toString(), "--out", results.toString());
+
+    assertEquals(Main.USAGE, code);
+    List<String> expected = new ArrayList<>(List.of(
+        "tasks[1].name: \"ok\" is already the name of tasks[0]",
+        "tasks[3].resources.cpu: must be >= 0 but was -1",
+        "tasks[3].resources.mem: must be a size such as 512MiB or 4GiB",
+        "tasks[4].name: is missing",
+        "tasks[4].command[1]: must be a string but was 3",
+        "tasks[4].timeout: must be a duration such as 500ms, 90s, 5m, 1h or PT90S but was \"soon\"",
+        "tasks[4].inputs[\"in/b.txt\"]: no such file: missing.txt",
+        "tasks[5].comand: unknown field; the known fields are name, command, resources,"
+            + " priority, timeout, env, inputs",
+        "tasks[5].command: is missing"));
+    for (String problem : expected) {
+      assertTrue(err().contains(problem), () -> "no \"" + problem + "\" in:\n" + err());
+    }
+    assertFalse(err().contains("tasks[0]."), err());
+    assertFalse(err().contains("tasks[2]."), err());
+    assertFalse(Files.exists(results), "nothing runs, nothing is written");
+  }
+
+  @Test
+  @Timeout(30)
+  void aJsonSyntaxErrorSaysWhere() throws Exception {
+    Path workload = tmp.resolve("broken.json");
+    Files.writeString(workload, "{\"tasks\": [\n  {\"name\": \"a\",, }\n]}\n");
+
+    assertEquals(Main.USAGE, run("run", workload.toString()));
+
+    assertTrue(err().contains("line 2, column"), err());
+  }
+
+  @Test
+  @Timeout(60)
+  void aFailedTaskMakesTheExitCode1AndTheSummarySaysWhy() throws Exception {
+    Path workload = tmp.resolve("mixed.json");
+    Files.writeString(workload, """
+        [
+          {"name": "fine", "command": "echo fine > out/fine.txt",
+           "resources": {"cpu": 0.5, "mem": "64MiB"}},
+          {"name": "broken", "command": "echo 'no such thing' >&2; exit 3",
+           "resources": {"cpu": 0.5, "mem": "64MiB"}}
+        ]
+        """);
+    Path results = tmp.resolve("results");
+
+    int code = run("run", workload.toString(), "--out", results.toString(), "--cpu", "1",
+        "--mem", "1GiB");
+
+    assertEquals(Main.FAILED, code, () -> out() + err());
+    assertEquals("fine\n", Files.readString(results.resolve("fine/fine.txt")));
+    assertFalse(Files.exists(results.resolve("broken")));
+    assertTrue(out().contains("tasks        1 done, 1 failed, of 2"), out());
+    assertTrue(out().contains("exited with code 3"), out());
+    assertTrue(out().contains("stderr: no such thing"), out());
+    assertTrue(err().contains("on {cpu:1 mem:1GiB}"), err());
+  }
+
+  @Test
+  @Timeout(60)
+  void aTaskThatFitsTheMachineButNotTheLiveAllocRunsOnceThatAllocIsIdle() throws Exception {
+    // The first alloc takes all the cpu and 2GiB; "wide" needs 3GiB, so it needs an alloc of its
+    // own, which the machine can give only once the first is freed.
+    Path workload = tmp.resolve("shapes.json");
+    Files.writeString(workload, """
+        [
+          {"name": "narrow-1", "command": "sleep 1", "resources": {"cpu": 1, "mem": "256MiB"}},
+          {"name": "narrow-2", "command": "sleep 1", "resources": {"cpu": 1, "mem": "256MiB"}},
+          {"name": "narrow-3", "command": "sleep 1", "resources": {"cpu": 1, "mem": "256MiB"}},
+          {"name": "wide", "command": "echo wide > out/w.txt", "priority": 1,
+           "resources": {"cpu": 0.5, "mem": "3GiB"}}
+        ]
+        """);
+    Path results = tmp.resolve("results");
+
+    // With the scheduler's default idle time (5 minutes) this would hit the test's timeout.
+    int code = run("run", workload.toString(), "--out", results.toString(), "--cpu", "2",
+        "--mem", "4GiB");
+
+    assertEquals(Main.OK, code, () -> out() + err());
+    assertEquals("wide\n", Files.readString(results.resolve("wide/w.txt")));
+  }
+
+  @Test
+  void aWrongCommandLineGivesExitCode2AndTheUsage() throws Exception {
+    Path workload = tmp.resolve("w.json");
+    Files.writeString(workload, "[{\"name\": \"a\", \"command\": \"true\"}]");
+    Files.writeString(tmp.resolve("full"), "");
+
+    assertEquals(Main.USAGE, run());
+    assertEquals(Main.USAGE, run("walk", workload.toString()));
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--cpu", "0"));
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--mem", "4GB"));
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--fast"));
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--out", tmp.toString()));
+
+    String e = err();
+    assertTrue(e.contains("stowage: no command given"), e);
+    assertTrue(e.contains("unknown command walk"), e);
+    assertTrue(e.contains("--cpu must be a number > 0 but was 0"), e);
+    assertTrue(e.contains("--mem must be a size such as 512MiB or 4GiB"), e);
+    assertTrue(e.contains("unknown option --fast"), e);
+    assertTrue(e.contains("is not empty"), e);
+    assertTrue(e.contains("usage: java -jar stowage.jar run WORKLOAD.json"), e);
+    assertEquals(Main.OK, run("--help"));
+    assertTrue(out().startsWith("usage:"), out());
+  }
+}
