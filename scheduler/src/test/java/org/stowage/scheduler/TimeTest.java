@@ -169,4 +169,49 @@ class TimeTest {
     scheduler.close();
     assertTrue(unanswered.isCancelled());
   }
+
+  @Test
+  void whenTheClusterIsFullAnIdleAllocNoWaitingTaskFitsIsFreedToMakeRoom() throws Exception {
+    scheduler = fakeTimeScheduler(cluster, time)
+        .allocBackoff(Duration.ofSeconds(1), Duration.ofSeconds(1)).build();
+    Task cpuHeavy = task(4, 1);
+    scheduler.submit(List.of(cpuHeavy));
+    FakeAlloc wide = cluster.takeRequest(WAIT).grant(cpuMem(4, 1));
+    wide.takeExec(WAIT).succeed();
+    done(cpuHeavy);
+
+    Task memHeavy = task(1, 8);
+    scheduler.submit(List.of(memHeavy));
+    cluster.takeRequest(WAIT).fail(new AllocationException(AllocationException.Kind.NOT_NOW,
+        "the machine is full"));
+    // The idle alloc holds the capacity, and the waiting task does not fit it: it goes...
+    await().atMost(WAIT).until(wide::isFreed);
+    assertEquals(1, scheduler.counts().allocsFreedIdle());
+    // ...and the next try, after the backoff, gets the room.
+    await().atMost(WAIT).until(() -> memHeavy.status().waiting() == WaitReason.BACKING_OFF);
+    time.advance(Duration.ofSeconds(1));
+    cluster.takeRequest(WAIT).grant().takeExec(WAIT).succeed();
+    assertTrue(done(memHeavy).succeeded());
+  }
+
+  @Test
+  void aBusyAllocIsNotFreedWhenTheClusterIsFull() throws Exception {
+    scheduler = fakeTimeScheduler(cluster, time).maxPendingAllocs(1).build();
+    Task first = task(2, 2);
+    scheduler.submit(List.of(first));
+    FakeAlloc alloc = cluster.takeRequest(WAIT).grant(cpuMem(2, 2));
+    FakeExec x = alloc.takeExec(WAIT);
+    Task big = task(8, 8);
+    Task small = task(2, 2);
+    scheduler.submit(List.of(big, small));
+    cluster.takeRequest(WAIT).fail(new AllocationException(AllocationException.Kind.NOT_NOW,
+        "quota"));
+    await().atMost(WAIT).until(() -> big.status().waiting() == WaitReason.BACKING_OFF);
+    x.succeed();
+    // Busy when the cluster refused, it goes on to run the small task.
+    alloc.takeExec(WAIT).succeed();
+    done(small);
+    assertTrue(!alloc.isFreed());
+    assertEquals(0, scheduler.counts().allocsFreedIdle());
+  }
 }

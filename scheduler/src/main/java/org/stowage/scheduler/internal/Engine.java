@@ -614,6 +614,7 @@ public final class Engine {
       backoffUntil = time.nanoTime() + backoff;
       LOG.log(Level.WARNING, "scheduler " + config.name() + ": allocation of " + p.req
           + " failed (" + cause + "); backing off " + Duration.ofNanos(backoff));
+      freeIdleAllocsNothingFits();
       return;
     }
     if (closing) {
@@ -697,13 +698,42 @@ public final class Engine {
     if (a.idleSince != since || !a.running.isEmpty() || !live.contains(a) || closing) {
       return;
     }
+    retire(a, "idle for " + config.maxAllocIdleTime());
+  }
+
+  /**
+   * The cluster refused a request for lack of capacity or quota: free the idle allocs that no
+   * waiting task fits, since they may hold the very capacity the waiting tasks need (on a finite
+   * cluster, an idle alloc of the wrong shape otherwise blocks them until its idle timeout).
+   */
+  private void freeIdleAllocsNothingFits() {
+    for (LiveAlloc a : new ArrayList<>(live)) {
+      if (!a.running.isEmpty()) {
+        continue;
+      }
+      boolean useful = false;
+      for (TaskRecord t : queue) {
+        if (Packer.fits(t.need, a.capacity)) {
+          useful = true;
+          break;
+        }
+      }
+      if (!useful) {
+        retire(a, "idle, and no waiting task fits it while the cluster is out of capacity");
+      }
+    }
+  }
+
+  /** Takes an idle alloc out of placement, then frees it. */
+  private void retire(LiveAlloc a, String why) {
     live.remove(a);
     a.keepaliveTimer.cancel();
     stats.allocsLive--;
     stats.allocsFreedIdle++;
     stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
-    emit(new SchedulerEvent.AllocDown(a.id, "idle for " + config.maxAllocIdleTime(), false));
-    LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": freeing idle alloc " + a.id);
+    emit(new SchedulerEvent.AllocDown(a.id, why, false));
+    LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": freeing alloc " + a.id + ": "
+        + why);
     forget(a);
     freeQuietly(a.alloc);
   }
