@@ -24,8 +24,11 @@ public interface Exec {
 
   /**
    * Stops the exec and everything it started. Idempotent and non-blocking; after it,
-   * {@link #result()} must complete promptly (normally or exceptionally), because the scheduler
-   * waits for it before it gives the task's resources back to the alloc.
+   * {@link #result()} must complete promptly, because the scheduler waits for it before it gives
+   * the task's resources back to the alloc. How it completes does not matter to the scheduler (the
+   * task already has its reason to end: cancelled, timed out, closed, or its alloc died); by
+   * convention a killed exec completes normally with the exit code its process got (137 after
+   * SIGKILL, 143 after SIGTERM) and no outputs.
    */
   void kill();
 }

@@ -132,8 +132,9 @@ public final class Scheduler implements AutoCloseable {
 
   /**
    * Calls {@code listener} with every event from now on, in order, on the scheduler's callback
-   * thread (the one that also completes {@link Task#await} futures). The listener must not block;
-   * an exception it throws is logged and ignored.
+   * thread (the one that also completes {@link Task#await} futures). The last event is
+   * {@link SchedulerEvent.Closed}; a listener added after the scheduler closed gets it at once, on
+   * the calling thread. The listener must not block; an exception it throws is logged and ignored.
    *
    * @return a handle whose {@code close()} stops the calls
    */

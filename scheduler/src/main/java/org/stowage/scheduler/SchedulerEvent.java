@@ -55,6 +55,19 @@ public sealed interface SchedulerEvent {
   }
 
   /**
+   * The scheduler has closed: every task is DONE and every alloc freed. The last event; a
+   * subscriber that comes after the close gets it at once.
+   *
+   * @param scheduler the scheduler's name
+   */
+  record Closed(String scheduler) implements SchedulerEvent {
+    /** Validates the fields. */
+    public Closed {
+      Objects.requireNonNull(scheduler, "scheduler");
+    }
+  }
+
+  /**
    * The cluster refused an allocation request.
    *
    * @param requirements what was asked for

@@ -63,8 +63,9 @@ public suspend fun Scheduler.submitAndAwaitAll(tasks: Collection<Task>): List<Ta
  * happen: task changes, allocs up and down, refused allocation requests.
  *
  * Each collection subscribes when it starts, so it sees the events from then on, and unsubscribes
- * when it ends. The flow does not complete by itself, not even when the scheduler closes: end it
- * by cancelling the collector, or with an operator such as `takeWhile` or `first`.
+ * when it ends. The flow completes after [SchedulerEvent.Closed], the last event of a scheduler
+ * (a collection that starts after the close gets just that one); to end it earlier, cancel the
+ * collector or use an operator such as `takeWhile` or `first`.
  *
  * Events are buffered without limit between the scheduler's callback thread and the collector, so
  * a slow collector misses none and never holds up the scheduler, but the buffer grows while it
@@ -76,7 +77,12 @@ public suspend fun Scheduler.submitAndAwaitAll(tasks: Collection<Task>): List<Ta
 public fun Scheduler.events(): Flow<SchedulerEvent> {
   val scheduler: Scheduler = this
   return callbackFlow {
-    val subscription = scheduler.subscribe { event -> trySend(event) }
+    val subscription = scheduler.subscribe { event ->
+      trySend(event)
+      if (event is SchedulerEvent.Closed) {
+        channel.close()
+      }
+    }
     awaitClose { subscription.close() }
   }.buffer(Channel.UNLIMITED)
 }

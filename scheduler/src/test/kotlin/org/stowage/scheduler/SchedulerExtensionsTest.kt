@@ -164,4 +164,14 @@ class SchedulerExtensionsTest {
     seen.indexOf(ups[0]) shouldBeLessThan staging
     changes.last().status.result()?.exitCode shouldBe 0
   }
+
+  @Test
+  fun eventsCompleteWhenTheSchedulerClosesEvenForALateCollector() = runBlocking<Unit> {
+    val own = Scheduler.newBuilder().cluster(cluster).jmx(false).build()
+    val events = async(Dispatchers.Unconfined) { own.events().toList() }
+    own.close()
+    val seen = events.await()
+    seen.last() shouldBe SchedulerEvent.Closed(own.name())
+    own.events().toList() shouldBe listOf(SchedulerEvent.Closed(own.name()))
+  }
 }

@@ -180,6 +180,9 @@ public final class Engine {
   /** Adds a listener of scheduler events; see {@code Scheduler.subscribe}. */
   public AutoCloseable subscribe(Consumer<SchedulerEvent> listener) {
     listeners.add(listener);
+    if (terminated.isDone()) {
+      listener.accept(new SchedulerEvent.Closed(config.name()));
+    }
     return () -> listeners.remove(listener);
   }
 
@@ -1174,6 +1177,7 @@ public final class Engine {
 
   private void terminate() {
     stopped = true;
+    emit(new SchedulerEvent.Closed(config.name()));
     endBatch();
     if (ownedIo != null) {
       ownedIo.shutdown();
