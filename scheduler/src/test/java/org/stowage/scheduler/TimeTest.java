@@ -214,4 +214,27 @@ class TimeTest {
     assertTrue(!alloc.isFreed());
     assertEquals(0, scheduler.counts().allocsFreedIdle());
   }
+
+  @Test
+  void aLostAttemptStartsItsStarvationClockAgainWhenQueuedAgain() throws Exception {
+    scheduler = fakeTimeScheduler(cluster, time).maxPendingAllocs(1)
+        .starvationThreshold(Duration.ofMinutes(1)).build();
+    Task a = task(2, 2);
+    scheduler.submit(List.of(a));
+    FakeExec ax = cluster.takeRequest(WAIT).grant(cpuMem(2, 2)).takeExec(WAIT);
+    Task b = task(2, 2);
+    scheduler.submit(List.of(b));
+    FakeExec bx = cluster.takeRequest(WAIT).grant(cpuMem(2, 2)).takeExec(WAIT);
+    reach(a, State.RUNNING);
+    time.advance(Duration.ofMinutes(2));   // a ran for two minutes: that was no wait
+
+    ax.fail(new AllocLostException("node rebooted"));
+    FakeCluster.Request again = cluster.takeRequest(WAIT);
+    assertEquals(1, a.attempt());
+    // Not starved: it asks for an alloc instead of holding b's.
+    assertEquals(WaitReason.ALLOC_PENDING, a.status().waiting());
+    again.grant().takeExec(WAIT).succeed();
+    bx.succeed();
+    assertTrue(done(a).succeeded());
+  }
 }
