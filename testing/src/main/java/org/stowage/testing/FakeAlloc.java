@@ -95,8 +95,12 @@ public final class FakeAlloc implements Alloc {
 
   @Override
   public CompletableFuture<Void> free() {
+    boolean healthy = failure == null && !freed;
     freed = true;
     for (FakeExec x : execs) {
+      if (healthy && !x.isDone()) {
+        x.runningWhenFreed();
+      }
       x.kill();
     }
     return CompletableFuture.completedFuture(null);

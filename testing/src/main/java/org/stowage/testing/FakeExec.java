@@ -28,6 +28,7 @@ public final class FakeExec implements Exec {
   private final Throwable startedAt;
   private final Map<String, FileRef> outputs = new ConcurrentSkipListMap<>();
   private volatile boolean killed;
+  private volatile boolean runningWhenFreed;
 
   FakeExec(ExecRequest request, FakeAlloc alloc) {
     this.request = request;
@@ -105,6 +106,14 @@ public final class FakeExec implements Exec {
 
   Throwable startedAt() {
     return startedAt;
+  }
+
+  void runningWhenFreed() {
+    runningWhenFreed = true;
+  }
+
+  boolean wasRunningWhenFreed() {
+    return runningWhenFreed;
   }
 
   @Override
