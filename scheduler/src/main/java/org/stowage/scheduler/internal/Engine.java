@@ -441,27 +441,31 @@ public final class Engine {
     }
     // Then the rest: each alloc, fullest first, filled by priority and shape.
     List<TaskRecord> rest = order.subList(starved.size(), order.size());
+    Packer.Groups<TaskRecord> groups =
+        new Packer.Groups<>(rest, t -> t.need, t -> t.task.priority());
     if (!rest.isEmpty()) {
       List<LiveAlloc> allocs = new ArrayList<>(live);
       allocs.removeAll(reserved);
       allocs.sort(Comparator.comparingDouble((LiveAlloc a) -> packer.size(a.free))
           .thenComparingLong(a -> a.seq));
-      Packer.Groups<TaskRecord> groups =
-          new Packer.Groups<>(rest, t -> t.need, t -> t.task.priority());
       for (LiveAlloc a : allocs) {
         for (TaskRecord t : packer.fill(a.free, groups)) {
           assign(t, a);
         }
       }
-      for (TaskRecord t : rest) {
-        if (t.assignment == null) {
-          waiting.add(t);
-        }
+    }
+    boolean starvedWait = !waiting.isEmpty();
+    for (TaskRecord t : rest) {
+      if (t.assignment == null) {
+        waiting.add(t);
       }
     }
     queue = waiting;
     if (!waiting.isEmpty()) {
-      request(waiting, reserved.isEmpty() ? Set.of() : reservedTasks(waiting));
+      // The groups hold exactly the rest still waiting; starved ones waiting come first.
+      Packer.Groups<TaskRecord> left = starvedWait
+          ? new Packer.Groups<>(waiting, t -> t.need, t -> t.task.priority()) : groups;
+      request(left, reserved.isEmpty() ? Set.of() : reservedTasks(waiting));
     }
   }
 
@@ -494,37 +498,43 @@ public final class Engine {
 
   // ---------------------------------------------------------------- alloc requests
 
-  private void request(List<TaskRecord> waiting, Set<TaskRecord> holding) {
+  /** Credits {@code left} to the requests in flight, then packs what remains into new ones. */
+  private void request(Packer.Groups<TaskRecord> left, Set<TaskRecord> holding) {
+    // Credit the requests in flight with all they asked for, shape by shape.
     List<double[]> credit = new ArrayList<>(pending.size());
     for (PendingAlloc p : pending) {
       credit.add(p.credit.clone());
     }
-    List<TaskRecord> uncovered = new ArrayList<>();
-    for (TaskRecord t : waiting) {
-      int best = -1;
-      double bestScore = Double.POSITIVE_INFINITY;
-      for (int i = 0; i < credit.size(); i++) {
-        double score = packer.fitScore(t.need, credit.get(i));
-        if (score < bestScore) {
-          best = i;
-          bestScore = score;
+    for (Packer.Group<TaskRecord> g : left.groups) {
+      while (!g.tasks.isEmpty()) {
+        double[] best = null;
+        double bestScore = Double.POSITIVE_INFINITY;
+        for (double[] c : credit) {
+          double score = packer.fitScore(g.need, c);
+          if (score < bestScore) {
+            best = c;
+            bestScore = score;
+          }
         }
-      }
-      if (best >= 0) {
-        Packer.subtract(credit.get(best), t.need);
-        if (!holding.contains(t)) {
-          setWaiting(t, WaitReason.ALLOC_PENDING);
+        if (best == null) {
+          break;
         }
-      } else {
-        uncovered.add(t);
+        int n = Packer.howMany(g.need, best, g.tasks.size());
+        for (int i = 0; i < n; i++) {
+          Packer.subtract(best, g.need);
+          TaskRecord t = g.poll();
+          if (!holding.contains(t)) {
+            setWaiting(t, WaitReason.ALLOC_PENDING);
+          }
+        }
       }
     }
-    if (uncovered.isEmpty()) {
+    if (left.isEmpty()) {
       return;
     }
     long now = time.nanoTime();
     if (now < backoffUntil) {
-      markWaiting(uncovered, holding, WaitReason.BACKING_OFF);
+      markWaiting(left.remaining(), holding, WaitReason.BACKING_OFF);
       if (!backoffTimerArmed) {
         backoffTimerArmed = true;
         time.schedule(Duration.ofNanos(backoffUntil - now), () -> post(() -> {
@@ -534,22 +544,19 @@ public final class Engine {
       }
       return;
     }
-    while (pending.size() < config.maxPendingAllocs() && !uncovered.isEmpty()) {
-      Packer.Bin<TaskRecord> bin =
-          packer.formBin(uncovered, t -> t.need, t -> t.task.priority(), minAlloc,
-              this::admissible);
+    while (pending.size() < config.maxPendingAllocs() && !left.isEmpty()) {
+      Packer.Bin<TaskRecord> bin = packer.formBin(left, minAlloc, this::admissible);
       if (bin == null) {
-        TaskRecord t = uncovered.remove(0);
+        TaskRecord t = left.head().poll();
         queue.remove(t);
         finish(t, new TaskException(Kind.UNSATISFIABLE, t.task + " needs "
             + t.task.resources() + ", which the cluster refused to allocate: " + refusedReason));
         continue;
       }
-      uncovered.removeAll(new java.util.HashSet<>(bin.members()));
       markWaiting(bin.members(), holding, WaitReason.ALLOC_PENDING);
       allocate(new Requirements(dims.resources(bin.unit()), bin.width()), bin.credit());
     }
-    markWaiting(uncovered, holding, WaitReason.PENDING_LIMIT);
+    markWaiting(left.remaining(), holding, WaitReason.PENDING_LIMIT);
   }
 
   private boolean admissible(double[] v) {

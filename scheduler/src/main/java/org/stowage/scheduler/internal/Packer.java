@@ -3,8 +3,10 @@ package org.stowage.scheduler.internal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
@@ -59,6 +61,17 @@ final class Packer {
     return fits(need, free) ? leftover(need, free) : Double.NaN;
   }
 
+  /** Returns how many times {@code need} fits in {@code free}, at most {@code most}. */
+  static int howMany(double[] need, double[] free, int most) {
+    int n = most;
+    for (int i = 0; i < need.length && n > 0; i++) {
+      if (need[i] > 0) {
+        n = (int) Math.min(n, Math.floor(get(free, i) / need[i] + EPSILON));
+      }
+    }
+    return Math.max(0, n);
+  }
+
   /** Returns how far {@code need} is from fitting {@code free}: 0 if it fits. */
   double shortfall(double[] need, double[] free) {
     double sum = 0;
@@ -70,7 +83,8 @@ final class Packer {
   }
 
   /**
-   * Forms one bin for an alloc request from {@code waiting} (in scheduling order, non-empty).
+   * Forms one bin for an alloc request from the tasks left in {@code waiting} (non-empty), and
+   * takes its members out of {@code waiting}.
    *
    * <p>The bin's unit (the request's {@code min}) is the largest amount, dimension by dimension,
    * that the waiting tasks of the first task's kind need (a task is of that kind if it needs no
@@ -81,22 +95,23 @@ final class Packer {
    *
    * @param unitFloor the scheduler's minimum alloc, merged into the bin's unit
    * @param admissible whether the cluster could ever provide an alloc of the given vector
-   * @return the bin, or null if not even the first task alone is admissible
+   * @return the bin, or null (taking nothing) if not even the first task alone is admissible
    */
-  <T> @Nullable Bin<T> formBin(List<T> waiting, Function<T, double[]> needOf,
-      ToIntFunction<T> priorityOf, double[] unitFloor, Predicate<double[]> admissible) {
-    double[] first = needOf.apply(waiting.get(0));
-    double[] unit = max(first, unitFloor);
-    List<T> kind = new ArrayList<>();
-    for (T t : waiting) {
-      double[] need = needOf.apply(t);
-      if (namesOnly(need, unit)) {
-        kind.add(t);
-      }
+  <T> @Nullable Bin<T> formBin(Groups<T> waiting, double[] unitFloor,
+      Predicate<double[]> admissible) {
+    Group<T> head = waiting.head();
+    if (head == null) {
+      return null;
     }
+    double[] first = head.need;
+    double[] unit = max(first, unitFloor);
+    Set<Group<T>> kind = new HashSet<>();
     double[] widest = unit;
-    for (T t : kind) {
-      widest = max(widest, needOf.apply(t));
+    for (Group<T> g : waiting.groups) {
+      if (!g.tasks.isEmpty() && namesOnly(g.need, unit)) {
+        kind.add(g);
+        widest = max(widest, g.need);
+      }
     }
     if (admissible.test(widest)) {
       unit = widest;
@@ -107,24 +122,18 @@ final class Packer {
       }
     }
     double[] total = new double[unit.length];
-    for (T t : kind) {
-      double[] need = needOf.apply(t);
-      if (fits(need, unit)) {
-        total = plus(total, need);
+    for (Group<T> g : kind) {
+      if (fits(g.need, unit)) {
+        total = plus(total, times(g.need, g.tasks.size()));
       }
     }
+    double[] within = unit;
     int units = largestAdmissibleMultiple(unit, unitsToHold(total, unit), admissible);
-    double[] capacity = times(unit, units);
-    List<T> fitting = new ArrayList<>();
-    for (T t : kind) {
-      if (fits(needOf.apply(t), unit)) {
-        fitting.add(t);
-      }
-    }
-    List<T> members = fill(capacity, new Groups<>(fitting, needOf, priorityOf));
+    List<T> members = fill(times(unit, units), waiting,
+        g -> kind.contains(g) && fits(g.need, within));
     double[] sum = new double[unit.length];
     for (T t : members) {
-      sum = plus(sum, needOf.apply(t));
+      sum = plus(sum, waiting.needOf.apply(t));
     }
     int width = Math.max(0, unitsToHold(sum, unit) - 1);
     return new Bin<>(unit, width, times(unit, width + 1), members);
@@ -144,15 +153,20 @@ final class Packer {
    * @return the chosen tasks, in the order chosen
    */
   <T> List<T> fill(double[] room, Groups<T> waiting) {
+    return fill(room, waiting, g -> true);
+  }
+
+  /** Like {@link #fill(double[], Groups)}, choosing only from the groups {@code eligible} takes. */
+  <T> List<T> fill(double[] room, Groups<T> waiting, Predicate<Group<T>> eligible) {
     double[] left = room.clone();
     List<T> picked = new ArrayList<>();
-    double[] smallest = waiting.smallest();
+    double[] smallest = waiting.smallest(eligible);
     while (smallest != null && fits(smallest, left)) {
       Group<T> best = null;
       double bestScore = Double.POSITIVE_INFINITY;
       for (Group<T> g : waiting.groups) {
         if (g.tasks.isEmpty() || (best != null && g.priority > best.priority)
-            || !fits(g.need, left)) {
+            || !fits(g.need, left) || !eligible.test(g)) {
           continue;
         }
         double score = leftover(g.need, left);
@@ -165,7 +179,7 @@ final class Packer {
         break;
       }
       subtract(left, best.need);
-      picked.add(best.tasks.poll());
+      picked.add(best.poll());
     }
     return picked;
   }
@@ -175,41 +189,90 @@ final class Packer {
    * packing, so a fill scans shapes rather than tasks. Within a group, tasks keep their order.
    */
   static final class Groups<T> {
-    private final List<Group<T>> groups = new ArrayList<>();
+    final List<Group<T>> groups = new ArrayList<>();
+    final Function<T, double[]> needOf;
 
     Groups(List<T> tasks, Function<T, double[]> needOf, ToIntFunction<T> priorityOf) {
+      this.needOf = needOf;
       Map<Shape, Group<T>> byShape = new HashMap<>();
+      int position = 0;
       for (T t : tasks) {
         double[] need = needOf.apply(t);
         int priority = priorityOf.applyAsInt(t);
-        byShape.computeIfAbsent(new Shape(priority, need), k -> {
-          Group<T> g = new Group<>(priority, need);
-          groups.add(g);
-          return g;
-        }).tasks.add(t);
+        Group<T> g = byShape.computeIfAbsent(new Shape(priority, need), k -> {
+          Group<T> created = new Group<>(priority, need);
+          groups.add(created);
+          return created;
+        });
+        g.tasks.add(t);
+        g.positions.add(position++);
       }
     }
 
     /** Returns the smallest need, dimension by dimension, of what is left; null if nothing. */
-    @Nullable double[] smallest() {
+    @Nullable double[] smallest(Predicate<Group<T>> eligible) {
       double[] min = null;
       for (Group<T> g : groups) {
-        if (!g.tasks.isEmpty()) {
+        if (!g.tasks.isEmpty() && eligible.test(g)) {
           min = min == null ? g.need.clone() : elementMin(min, g.need);
         }
       }
       return min;
     }
+
+    /** Returns the group of the first task left, in the original order; null if none is left. */
+    @Nullable Group<T> head() {
+      Group<T> head = null;
+      for (Group<T> g : groups) {
+        if (!g.tasks.isEmpty() && (head == null || g.firstPosition() < head.firstPosition())) {
+          head = g;
+        }
+      }
+      return head;
+    }
+
+    /** Returns true if no task is left. */
+    boolean isEmpty() {
+      for (Group<T> g : groups) {
+        if (!g.tasks.isEmpty()) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Returns the tasks left, group by group. */
+    List<T> remaining() {
+      List<T> out = new ArrayList<>();
+      for (Group<T> g : groups) {
+        out.addAll(g.tasks);
+      }
+      return out;
+    }
   }
 
-  private static final class Group<T> {
+  /** Tasks of one priority and need, in their original order. */
+  static final class Group<T> {
     final int priority;
     final double[] need;
     final ArrayDeque<T> tasks = new ArrayDeque<>();
+    /** The tasks' positions in the list the groups were built from, in step with {@code tasks}. */
+    private final ArrayDeque<Integer> positions = new ArrayDeque<>();
 
     Group(int priority, double[] need) {
       this.priority = priority;
       this.need = need;
+    }
+
+    int firstPosition() {
+      Integer p = positions.peek();
+      return p == null ? Integer.MAX_VALUE : p;
+    }
+
+    /** Takes the group's first task. */
+    T poll() {
+      positions.poll();
+      return tasks.remove();
     }
   }
 
