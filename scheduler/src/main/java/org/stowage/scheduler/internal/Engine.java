@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -96,6 +97,8 @@ public final class Engine {
   private final ExecutorService callbacks;
   private final Transferer transferer;
   private final List<Consumer<SchedulerEvent>> listeners = new CopyOnWriteArrayList<>();
+  /** Frees issued and not yet answered, of any alloc; closing waits for all of them. */
+  private final Set<CompletableFuture<Void>> freeing = ConcurrentHashMap.newKeySet();
   /** Deliveries of this batch's changes, handed to the callback thread once stats are published. */
   private final List<Runnable> deferred = new ArrayList<>();
   private final Executor defer = deferred::add;
@@ -127,7 +130,7 @@ public final class Engine {
   private boolean backoffTimerArmed;
   private boolean dirty;
   private boolean closing;
-  private boolean freeing;
+  private boolean finishing;
   private long allocSeq;
   private final Stats stats;
 
@@ -1160,7 +1163,7 @@ public final class Engine {
   }
 
   private void maybeFinishClose() {
-    if (!closing || freeing || !pending.isEmpty()) {
+    if (!closing || finishing || !pending.isEmpty()) {
       return;
     }
     for (LiveAlloc a : live) {
@@ -1168,7 +1171,7 @@ public final class Engine {
         return;
       }
     }
-    freeing = true;
+    finishing = true;
     List<CompletableFuture<Void>> frees = new ArrayList<>();
     for (LiveAlloc a : live) {
       a.keepaliveTimer.cancel();
@@ -1178,6 +1181,7 @@ public final class Engine {
       frees.add(free(a.alloc));
     }
     live.clear();
+    frees.addAll(freeing);  // also those of allocs that died or went idle earlier
     CompletableFuture.allOf(frees.toArray(CompletableFuture[]::new))
         .whenComplete((v, e) -> post(this::terminate));
   }
@@ -1200,6 +1204,8 @@ public final class Engine {
   /** Frees {@code alloc} on the I/O executor; the future completes when it is freed or failed to. */
   private CompletableFuture<Void> free(Alloc alloc) {
     CompletableFuture<Void> freed = new CompletableFuture<>();
+    freeing.add(freed);
+    freed.whenComplete((v, e) -> freeing.remove(freed));
     later(() -> freeNow(alloc).whenComplete((v, e) -> freed.complete(null)));
     return freed;
   }
