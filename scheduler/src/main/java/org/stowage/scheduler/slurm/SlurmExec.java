@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -162,11 +163,17 @@ final class SlurmExec implements Exec {
       return;
     }
     srun.destroy();
-    timer.schedule(() -> {
-      if (srun.isAlive()) {
-        srun.destroyForcibly();
-      }
-    }, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    try {
+      timer.schedule(() -> {
+        if (srun.isAlive()) {
+          srun.destroyForcibly();
+        }
+      }, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // The cluster is closed and its timer stopped: srun gets no second signal, but the job is
+      // cancelled by then, which ends the step and srun with it.
+      LOG.log(Level.DEBUG, () -> "exec " + request.id() + ": no forced kill after close", e);
+    }
   }
 
   /** Completes once srun has ended and the sandbox is gone (or could not be deleted). */
