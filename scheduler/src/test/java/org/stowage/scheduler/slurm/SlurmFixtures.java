@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
 import org.stowage.repository.Digest;
 import org.stowage.repository.FileRef;
@@ -28,14 +30,33 @@ final class SlurmFixtures {
 
   static final Duration WAIT = Duration.ofSeconds(30);
 
+  /** Asked once per test run: a controller that is down takes seconds to say so. */
+  private static final Supplier<@Nullable String> PROBLEM = memoize(SlurmFixtures::slurmProblem);
+
   private SlurmFixtures() {}
+
+  private static <T> Supplier<T> memoize(Supplier<T> supplier) {
+    return new Supplier<>() {
+      private boolean known;
+      private @Nullable T value;
+
+      @Override
+      public synchronized T get() {
+        if (!known) {
+          value = supplier.get();
+          known = true;
+        }
+        return value;
+      }
+    };
+  }
 
   /**
    * Checks that a Slurm controller answers. Without one, the calling test is skipped, or fails
    * when the environment variable {@code CI} is {@code true}: CI must prove the backend.
    */
   static void requireSlurm() {
-    String problem = slurmProblem();
+    String problem = PROBLEM.get();
     if (problem == null) {
       return;
     }
@@ -47,7 +68,7 @@ final class SlurmFixtures {
     Assumptions.abort(message);
   }
 
-  private static String slurmProblem() {
+  private static @Nullable String slurmProblem() {
     String conf = System.getenv("SLURM_CONF");
     if (conf == null || conf.isBlank()) {
       return "SLURM_CONF is not set";
