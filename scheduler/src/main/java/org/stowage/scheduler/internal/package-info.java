@@ -7,6 +7,8 @@
  *       RUNNING, LOST, DONE).
  *   <li>{@code Packer}: vector best-fit placement and the packing of waiting tasks into requests.
  *   <li>{@code TaskRecord}: a task's published status, its waiters and listeners.
+ *   <li>{@code Sandbox}, {@code OutputTail}: an exec's working directory and the bounded tails of
+ *       its output, shared by the cluster backends (local, Slurm).
  * </ul>
  */
 @NullMarked

@@ -18,6 +18,7 @@ import org.stowage.scheduler.AllocLostException;
 import org.stowage.scheduler.Exec;
 import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.internal.Sandbox;
 
 /**
  * An alloc of a {@link LocalCluster}: a slice of this machine, with a directory of its own that

@@ -32,6 +32,7 @@ import org.stowage.scheduler.Cluster;
 import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.internal.Sandbox;
 
 /**
  * A {@link Cluster} made of this machine: each alloc is a slice of its cpu and memory, and each

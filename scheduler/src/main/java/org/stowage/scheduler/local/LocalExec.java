@@ -18,6 +18,8 @@ import org.stowage.scheduler.AllocLostException;
 import org.stowage.scheduler.Exec;
 import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.ExecResult;
+import org.stowage.scheduler.internal.OutputTail;
+import org.stowage.scheduler.internal.Sandbox;
 
 /**
  * One exec on a {@link LocalAlloc}: an OS process run in its own sandbox directory.

@@ -1,4 +1,4 @@
-package org.stowage.scheduler.local;
+package org.stowage.scheduler.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,12 +25,12 @@ import org.stowage.repository.Repository;
  * directory for its outputs.
  *
  * <p>Thread-safety: stateless; the methods work on the directories they are given, which one exec
- * owns at a time.
+ * owns at a time. Shared by the cluster backends (local, Slurm); not API.
  */
-final class Sandbox {
+public final class Sandbox {
 
   /** The directory, inside the sandbox, whose regular files are the exec's outputs. */
-  static final String OUT = "out";
+  public static final String OUT = "out";
 
   private Sandbox() {}
 
@@ -43,7 +43,7 @@ final class Sandbox {
    * @throws IllegalStateException if an input's object is not in {@code repository}
    * @throws IOException if the directory cannot be laid out
    */
-  static void create(Path dir, Fileset inputs, FileRepository repository) throws IOException {
+  public static void create(Path dir, Fileset inputs, FileRepository repository) throws IOException {
     for (String path : inputs.files().keySet()) {
       if (path.equals(OUT) || path.startsWith(OUT + "/")) {
         throw new IllegalArgumentException("input " + path + " lies inside " + OUT
@@ -72,7 +72,7 @@ final class Sandbox {
    *     a backslash, for example)
    * @throws IOException if a file cannot be read
    */
-  static Fileset collectOutputs(Path dir, Repository repository) throws IOException {
+  public static Fileset collectOutputs(Path dir, Repository repository) throws IOException {
     Path out = dir.resolve(OUT);
     if (!Files.isDirectory(out, LinkOption.NOFOLLOW_LINKS)) {
       return Fileset.empty();
@@ -99,7 +99,7 @@ final class Sandbox {
    * directories a process took them from. Symbolic links are deleted, never followed. Does nothing
    * if {@code dir} does not exist.
    */
-  static void delete(Path dir) throws IOException {
+  public static void delete(Path dir) throws IOException {
     if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }

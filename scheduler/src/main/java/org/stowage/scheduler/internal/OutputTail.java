@@ -1,4 +1,4 @@
-package org.stowage.scheduler.local;
+package org.stowage.scheduler.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,15 +10,16 @@ import java.util.concurrent.CompletableFuture;
  * chatty process never costs more memory than that.
  *
  * <p>Thread-safety: one thread {@linkplain #drain drains} the stream; any thread may read
- * {@link #text()} meanwhile and gets the bytes so far.
+ * {@link #text()} meanwhile and gets the bytes so far. Shared by the cluster backends; not API.
  */
-final class OutputTail {
+public final class OutputTail {
 
   private final byte[] ring;
   private long total;
   private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
-  OutputTail(int capacity) {
+  /** Creates a tail that keeps the last {@code capacity} bytes. */
+  public OutputTail(int capacity) {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be >= 1 but was " + capacity);
     }
@@ -30,7 +31,7 @@ final class OutputTail {
    * {@link #drained()}. A read error ends the draining as the end of the stream would: what was
    * read is kept. Blocks until the end of the stream.
    */
-  void drain(InputStream in) {
+  public void drain(InputStream in) {
     byte[] buffer = new byte[8192];
     try (in) {
       for (int n; (n = in.read(buffer)) != -1; ) {
@@ -44,7 +45,7 @@ final class OutputTail {
   }
 
   /** Completes when {@link #drain} has reached the end of its stream. */
-  CompletableFuture<Void> drained() {
+  public CompletableFuture<Void> drained() {
     return drained;
   }
 
@@ -52,7 +53,7 @@ final class OutputTail {
    * Returns the tail as text, decoding it as UTF-8; a character cut in two at the start of the
    * tail is dropped.
    */
-  synchronized String text() {
+  public synchronized String text() {
     int size = (int) Math.min(total, ring.length);
     byte[] bytes = new byte[size];
     int start = (int) ((total - size) % ring.length);

@@ -1,0 +1,680 @@
+package org.stowage.scheduler.slurm;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import org.stowage.repository.FileRepository;
+import org.stowage.scheduler.Admission;
+import org.stowage.scheduler.Alloc;
+import org.stowage.scheduler.AllocationException;
+import org.stowage.scheduler.Cluster;
+import org.stowage.scheduler.Labels;
+import org.stowage.scheduler.Requirements;
+import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.internal.Sandbox;
+
+/**
+ * A {@link Cluster} backed by a Slurm batch system, driven through its command-line client: each
+ * alloc is a Slurm job on one node, each exec a job step in it.
+ *
+ * <pre>{@code
+ * try (SlurmCluster cluster = SlurmCluster.newBuilder()
+ *          .partition("batch").sharedDir(Path.of("/shared/scratch/stowage")).build();
+ *      Scheduler scheduler = Scheduler.newBuilder().cluster(cluster).repository(repo).build()) {
+ *   scheduler.submit(tasks);
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p><b>Shapes.</b> {@link SlurmCluster.Builder#build()} asks {@code sinfo} once for the cpus and
+ * memory of every node (of the partition, if one is set). An alloc lives on one node, so
+ * {@link #canAllocate} says never to more cpu or memory than the largest node has, or to any
+ * resource other than cpu, memory and disk; the reason names the largest node, for example
+ * {@code the largest Slurm node has {cpu:4 mem:8GiB}}. Disk is not asked of Slurm: an alloc is
+ * granted the disk it asks for, on the shared directory's file system.
+ *
+ * <p><b>Allocation.</b> {@link #allocate} runs {@code salloc --no-shell -c CPUS --mem=MiB -J NAME}
+ * on a thread of the cluster and completes when Slurm grants the job, however long it stays
+ * pending. The job asks for {@code requirements.max()} capped at the largest node, at least
+ * {@code requirements.min()}, in whole cpus and MiB. Slurm's "Requested node configuration is not
+ * available" fails the future with {@link AllocationException.Kind#NEVER}; any other refusal with
+ * {@code NOT_NOW}. Cancelling the future ends the salloc (which withdraws a pending job) and
+ * cancels the job if it was granted meanwhile.
+ *
+ * <p><b>Layout.</b> Each alloc has a directory {@code slurm-<job id>/} under the shared
+ * directory, which every node must see at the same path: its {@link FileRepository}
+ * ({@code repository/}) and one sandbox per exec ({@code execs/<n>-<exec id>/}), laid out as by
+ * {@link org.stowage.scheduler.local.LocalCluster}: the inputs as read-only hard links, an empty
+ * {@code out/} whose regular files become the outputs, by their path relative to {@code out/}.
+ * The exec's result carries srun's exit code (the command's) and the last 64 KiB of standard
+ * output and error; the latter includes srun's own error messages.
+ *
+ * <p><b>Job names.</b> Every job this cluster creates is named {@code <prefix>-<token>-<n>}
+ * (steps: the alloc's name, a dash and the exec id), where the token is random per cluster
+ * object, so that {@link #close()} can find and cancel all of its jobs, and nothing else.
+ *
+ * <p><b>Closing.</b> {@link #close()} ends pending sallocs, frees every alloc, cancels any job
+ * still carrying this cluster's name and deletes the directories it created. A cluster not
+ * closed when the JVM exits is closed by a shutdown hook.
+ *
+ * <p>Thread-safety: thread-safe. {@link #canAllocate} answers from memory; everything that runs a
+ * Slurm command does so on the cluster's own daemon threads, except {@link #close()} and
+ * {@link Builder#build()}, which block the caller.
+ */
+public final class SlurmCluster implements Cluster, AutoCloseable {
+
+  private static final System.Logger LOG = System.getLogger(SlurmCluster.class.getName());
+  private static final Pattern JOB_ID =
+      Pattern.compile("(?:Granted|Pending) job allocation (\\d+)");
+  private static final String NEVER_FITS = "Requested node configuration is not available";
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+  private static final AtomicInteger CLUSTERS = new AtomicInteger();
+
+  private final SlurmCli cli;
+  private final @Nullable String partition;
+  private final Path sharedDir;
+  private final boolean ownsSharedDir;
+  private final String jobPrefix;
+  private final Duration keepaliveInterval;
+  private final @Nullable Duration pendingTimeout;
+  private final Resources largest;
+  private final List<Resources> nodes;
+  private final ExecutorService executor;
+  private final ScheduledExecutorService timer;
+  private final Thread shutdownHook;
+
+  // Guarded by this.
+  private final Map<Long, SlurmAlloc> allocs = new LinkedHashMap<>();
+  private final Map<Integer, Pending> pending = new HashMap<>();
+  private int seq;
+  private boolean closed;
+
+  /** An allocation on its way: the salloc, and the job id once Slurm said it. */
+  private static final class Pending {
+    final CompletableFuture<Alloc> future = new CompletableFuture<>();
+    volatile @Nullable Process salloc;
+    volatile long jobId = -1;
+  }
+
+  private SlurmCluster(Builder b, SlurmCli cli, Path sharedDir, boolean ownsSharedDir,
+      List<Resources> nodes, ExecutorService executor, ScheduledExecutorService timer) {
+    this.cli = cli;
+    this.partition = b.partition;
+    this.sharedDir = sharedDir;
+    this.ownsSharedDir = ownsSharedDir;
+    this.jobPrefix = (b.jobNamePrefix != null ? b.jobNamePrefix : "stowage") + "-"
+        + UUID.randomUUID().toString().substring(0, 8);
+    this.keepaliveInterval = b.keepaliveInterval != null ? b.keepaliveInterval
+        : Duration.ofSeconds(2);
+    this.pendingTimeout = b.pendingTimeout;
+    this.nodes = List.copyOf(nodes);
+    Resources max = Resources.empty();
+    for (Resources node : nodes) {
+      if (node.get(Resources.CPU) > max.get(Resources.CPU)
+          || node.get(Resources.CPU) == max.get(Resources.CPU)
+          && node.get(Resources.MEM) > max.get(Resources.MEM)) {
+        max = node;
+      }
+    }
+    this.largest = max;
+    this.executor = executor;
+    this.timer = timer;
+    this.shutdownHook = new Thread(this::closeOnExit, jobPrefix + "-shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  /** Returns a new builder. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** Returns the largest node's cpus and memory, as {@code sinfo} said at build. */
+  public Resources largestNode() {
+    return largest;
+  }
+
+  /** Returns the directory under which allocs keep their repositories and sandboxes. */
+  public Path sharedDir() {
+    return sharedDir;
+  }
+
+  /**
+   * Returns the start of the name of every job this cluster creates: the prefix, a dash and a
+   * token random to this cluster object, for example {@code stowage-3f2a9c1e}.
+   */
+  public String jobNamePrefix() {
+    return jobPrefix;
+  }
+
+  /**
+   * Asks Slurm for a job on one node; never blocks. See the class comment for how the job is
+   * sized. The labels are ignored.
+   *
+   * @return a future that completes with the alloc once Slurm grants the job, or exceptionally
+   *     with an {@link AllocationException}: {@code NEVER} if no node could ever hold it,
+   *     {@code NOT_NOW} if Slurm refused it for another reason (or the pending timeout passed),
+   *     or an {@link IllegalStateException} if the cluster is closed. Cancelling it withdraws the
+   *     request, and cancels the job if it was granted meanwhile.
+   */
+  @Override
+  public CompletableFuture<Alloc> allocate(Requirements requirements, Labels labels) {
+    Objects.requireNonNull(requirements, "requirements");
+    Objects.requireNonNull(labels, "labels");
+    Admission admission = canAllocate(requirements.min());
+    if (!admission.possible()) {
+      return CompletableFuture.failedFuture(new AllocationException(
+          AllocationException.Kind.NEVER, requirements.min() + " can never be allocated: "
+              + admission.reason()));
+    }
+    Resources min = requirements.min();
+    Resources max = requirements.max();
+    long cpus = Math.max(1, Math.max((long) Math.ceil(min.get(Resources.CPU) - 1e-9),
+        (long) Math.ceil(Math.min(max.get(Resources.CPU), largest.get(Resources.CPU)) - 1e-9)));
+    long mib = Math.max(mib(min.get(Resources.MEM)),
+        mib(Math.min(max.get(Resources.MEM), largest.get(Resources.MEM))));
+    double disk = max.get(Resources.DISK);
+    Pending p = new Pending();
+    int n;
+    synchronized (this) {
+      if (closed) {
+        return CompletableFuture.failedFuture(
+            new IllegalStateException("slurm cluster " + jobPrefix + " is closed"));
+      }
+      n = ++seq;
+      pending.put(n, p);
+    }
+    String name = jobPrefix + "-" + n;
+    p.future.whenComplete((a, e) -> {
+      if (e instanceof CancellationException) {
+        withdraw(p);
+      }
+    });
+    try {
+      executor.execute(() -> runSalloc(n, p, name, cpus, mib, disk));
+    } catch (RuntimeException e) {
+      forget(n);
+      return CompletableFuture.failedFuture(new IllegalStateException(
+          "slurm cluster " + jobPrefix + " is closed", e));
+    }
+    return p.future;
+  }
+
+  /**
+   * Says whether a job of {@code resources} fits one node: never if it needs more cpu or memory
+   * than the largest node has, or any resource other than cpu, memory and disk.
+   */
+  @Override
+  public Admission canAllocate(Resources resources) {
+    List<String> lacking = new ArrayList<>();
+    for (String name : resources.names()) {
+      if (!Set.of(Resources.CPU, Resources.MEM, Resources.DISK).contains(name)) {
+        lacking.add(name);
+      }
+    }
+    if (!lacking.isEmpty()) {
+      lacking.sort(null);
+      return Admission.never("the largest Slurm node has " + largest + " and no "
+          + String.join(" or ", lacking));
+    }
+    Resources need = Resources.of(Resources.CPU, resources.get(Resources.CPU), Resources.MEM,
+        resources.get(Resources.MEM));
+    for (Resources node : nodes) {
+      if (need.fitsIn(node)) {
+        return Admission.yes();
+      }
+    }
+    return Admission.never("the largest Slurm node has " + largest);
+  }
+
+  /**
+   * Ends pending sallocs, frees every alloc (scancel), cancels any job left with this cluster's
+   * name, waits for that (up to 30 seconds), deletes the directories the cluster created and
+   * stops its threads. Allocation fails from now on. Idempotent.
+   *
+   * @throws IllegalStateException if freeing the allocs did not finish in time
+   */
+  @Override
+  public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException e) {
+      // The JVM is shutting down: this may be the hook itself.
+    }
+    shutDown();
+  }
+
+  private void closeOnExit() {
+    try {
+      shutDown();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "closing slurm cluster " + jobPrefix + " at exit failed", e);
+    }
+  }
+
+  private void shutDown() {
+    List<SlurmAlloc> toFree;
+    List<Pending> toWithdraw;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      toFree = new ArrayList<>(allocs.values());
+      toWithdraw = new ArrayList<>(pending.values());
+    }
+    toWithdraw.forEach(p -> p.future.cancel(false));
+    toWithdraw.forEach(this::withdraw);
+    try {
+      CompletableFuture.allOf(toFree.stream().map(SlurmAlloc::free)
+          .toArray(CompletableFuture[]::new)).get(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("slurm cluster " + jobPrefix + ": freeing its allocs "
+          + toFree + " did not finish within " + CLOSE_TIMEOUT, e);
+    } finally {
+      try {
+        cancelLeftovers();
+      } finally {
+        executor.shutdown();
+        timer.shutdown();
+        deleteDirectories();
+      }
+    }
+  }
+
+  /** Cancels every job still carrying this cluster's name: none, unless something went astray. */
+  private void cancelLeftovers() {
+    try {
+      SlurmCli.Output out = cli.run("squeue", "-h", "-o", "%i %j");
+      List<Long> ids = new ArrayList<>();
+      for (String line : out.stdout().split("\n")) {
+        String[] f = line.strip().split("\\s+", 2);
+        if (f.length == 2 && f[1].startsWith(jobPrefix + "-")) {
+          ids.add(Long.parseLong(f[0]));
+        }
+      }
+      if (!ids.isEmpty()) {
+        LOG.log(Level.WARNING, "slurm cluster " + jobPrefix + ": cancelling leftover jobs " + ids);
+        cli.cancel(ids);
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "slurm cluster " + jobPrefix + ": looking for leftover jobs failed",
+          e);
+    }
+  }
+
+  private void deleteDirectories() {
+    try {
+      if (ownsSharedDir) {
+        Sandbox.delete(sharedDir);
+      } else {
+        try (var dirs = Files.list(sharedDir)) {
+          for (Path d : (Iterable<Path>) dirs::iterator) {
+            if (d.getFileName().toString().startsWith(jobPrefix + "-")) {
+              Sandbox.delete(d);
+            }
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "slurm cluster " + jobPrefix + ": could not delete its directories"
+          + " under " + sharedDir, e);
+    }
+  }
+
+  /** Runs salloc for pending request {@code n} and completes its future; on a cluster thread. */
+  private void runSalloc(int n, Pending p, String name, long cpus, long mib, double disk) {
+    try {
+      List<String> cmd = new ArrayList<>(List.of("salloc", "--no-shell", "-N1", "-n1", "-c",
+          Long.toString(cpus), String.format(Locale.ROOT, "--mem=%dM", mib), "-J", name));
+      if (partition != null) {
+        cmd.add("--partition=" + partition);
+      }
+      if (pendingTimeout != null) {
+        cmd.add("--immediate=" + Math.max(1, pendingTimeout.toSeconds()));
+      }
+      if (p.future.isDone()) {
+        return;
+      }
+      Process salloc = cli.builder(cmd).redirectInput(ProcessBuilder.Redirect.from(
+          new java.io.File("/dev/null"))).start();
+      p.salloc = salloc;
+      if (p.future.isDone()) { // cancelled while starting: withdraw() may have missed the process
+        salloc.destroy();
+      }
+      CompletableFuture<String> out = CompletableFuture.supplyAsync(
+          () -> SlurmCli.readAll(salloc.getInputStream()), executor);
+      StringBuilder err = new StringBuilder();
+      try (BufferedReader r = new BufferedReader(
+          new InputStreamReader(salloc.getErrorStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          err.append(line).append('\n');
+          Matcher m = JOB_ID.matcher(line);
+          if (m.find()) {
+            p.jobId = Long.parseLong(m.group(1));
+            if (p.future.isDone()) {
+              withdraw(p);
+            }
+          }
+        }
+      }
+      int rc = salloc.waitFor();
+      out.join();
+      long jobId = p.jobId;
+      if (rc != 0 || jobId < 0) {
+        String message = err.toString().strip();
+        if (p.future.isDone()) {
+          return;
+        }
+        AllocationException.Kind kind = message.contains(NEVER_FITS)
+            ? AllocationException.Kind.NEVER : AllocationException.Kind.NOT_NOW;
+        p.future.completeExceptionally(new AllocationException(kind, "salloc of {cpu:" + cpus
+            + " mem:" + Resources.bytes(mib * (double) Resources.MiB) + "} failed with exit code "
+            + rc + ": " + message));
+        return;
+      }
+      granted(p, jobId, name, cpus, mib, disk);
+    } catch (IOException | RuntimeException e) {
+      p.future.completeExceptionally(new AllocationException(AllocationException.Kind.NOT_NOW,
+          "salloc " + name + " failed: " + e, e));
+      withdraw(p);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      p.future.completeExceptionally(new AllocationException(AllocationException.Kind.NOT_NOW,
+          "salloc " + name + " was interrupted", e));
+      withdraw(p);
+    } finally {
+      forget(n);
+    }
+  }
+
+  /** Turns a granted job into an alloc, or cancels it if nobody wants it any more. */
+  private void granted(Pending p, long jobId, String name, long cpus, long mib, double disk)
+      throws IOException {
+    String node = "";
+    long grantedCpus = cpus;
+    long grantedMib = mib;
+    SlurmCli.Output out = cli.run("squeue", "-h", "-j", Long.toString(jobId), "-o", "%N %C %m");
+    String[] f = out.stdout().strip().split("\\s+");
+    if (out.ok() && f.length == 3) {
+      node = f[0];
+      grantedCpus = Long.parseLong(f[1]);
+      grantedMib = Math.max(mib, parseMib(f[2]));
+    }
+    SlurmAlloc alloc;
+    synchronized (this) {
+      if (closed || p.future.isDone()) {
+        cli.cancel(List.of(jobId));
+        return;
+      }
+      Path dir = Files.createDirectories(sharedDir.resolve(name + "-slurm-" + jobId));
+      alloc = new SlurmAlloc(jobId, name, node, grantedCpus, grantedMib, disk, dir,
+          FileRepository.open(dir.resolve("repository")), this, cli, executor, timer,
+          keepaliveInterval);
+      allocs.put(jobId, alloc);
+    }
+    if (!p.future.complete(alloc)) {
+      alloc.free();
+    }
+  }
+
+  /** Withdraws a request whose future was cancelled: ends the salloc, cancels a known job. */
+  private void withdraw(Pending p) {
+    Process salloc = p.salloc;
+    if (salloc != null && salloc.isAlive()) {
+      salloc.destroy(); // SIGTERM: salloc withdraws a pending job and exits
+    }
+    long jobId = p.jobId;
+    if (jobId >= 0) {
+      try {
+        executor.execute(() -> cli.cancel(List.of(jobId)));
+      } catch (RuntimeException e) {
+        cli.cancel(List.of(jobId));
+      }
+    }
+  }
+
+  private synchronized void forget(int n) {
+    pending.remove(n);
+  }
+
+  /** Forgets a freed alloc. Called once per alloc, by its {@code free()}. */
+  synchronized void release(SlurmAlloc alloc) {
+    allocs.remove(alloc.jobId());
+  }
+
+  /** Returns the allocs not yet freed, for tests. */
+  synchronized List<SlurmAlloc> allocs() {
+    return List.copyOf(allocs.values());
+  }
+
+  /** Returns {@code bytes} in whole MiB, rounded up. */
+  static long mib(double bytes) {
+    return bytes <= 0 ? 0 : (long) Math.ceil(bytes / Resources.MiB - 1e-9);
+  }
+
+  /** Parses Slurm's memory notation ({@code 1000M}, {@code 2G}, {@code 512}: MiB) into MiB. */
+  static long parseMib(String s) {
+    String t = s.strip().toUpperCase(Locale.ROOT);
+    if (t.isEmpty()) {
+      return 0;
+    }
+    char unit = t.charAt(t.length() - 1);
+    double scale = switch (unit) {
+      case 'K' -> 1.0 / 1024;
+      case 'M' -> 1;
+      case 'G' -> 1024;
+      case 'T' -> 1024 * 1024;
+      default -> -1;
+    };
+    String number = scale < 0 ? t : t.substring(0, t.length() - 1);
+    return (long) Math.ceil(Double.parseDouble(number) * (scale < 0 ? 1 : scale));
+  }
+
+  @Override
+  public synchronized String toString() {
+    return "slurm cluster " + jobPrefix + (partition != null ? " partition " + partition : "")
+        + ", largest node " + largest + ", " + allocs.size() + " alloc"
+        + (allocs.size() == 1 ? "" : "s") + ", shared directory " + sharedDir;
+  }
+
+  private static ThreadFactory daemon(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /**
+   * Builds a {@link SlurmCluster}. Each option may be set once.
+   *
+   * <p>Thread-safety: not thread-safe; build on one thread.
+   */
+  public static final class Builder {
+    private @Nullable Map<String, String> environment;
+    private @Nullable String partition;
+    private @Nullable Path sharedDir;
+    private @Nullable String jobNamePrefix;
+    private @Nullable Duration keepaliveInterval;
+    private @Nullable Duration pendingTimeout;
+
+    private Builder() {}
+
+    /**
+     * Sets the environment of every Slurm command (at least {@code PATH}, and
+     * {@code SLURM_CONF} where there is no {@code /etc/slurm/slurm.conf}); it replaces the JVM's
+     * own. Default: the JVM's environment. {@code SLURM_JWT} is always removed. Tasks see it too,
+     * with their exec config's environment on top.
+     */
+    public Builder environment(Map<String, String> environment) {
+      requireUnset(this.environment, "environment");
+      this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
+      return this;
+    }
+
+    /** Sets the partition to allocate in; default: the cluster's default partition. */
+    public Builder partition(String partition) {
+      requireUnset(this.partition, "partition");
+      Objects.requireNonNull(partition, "partition");
+      if (partition.isBlank()) {
+        throw new IllegalArgumentException("partition must not be blank");
+      }
+      this.partition = partition;
+      return this;
+    }
+
+    /**
+     * Sets the directory, visible at the same path on every node, under which allocs keep their
+     * repositories and sandboxes; created if missing, and left in place on close (only what the
+     * cluster put in it is deleted). Default: a new temporary directory, deleted on close, which
+     * only works when the nodes share this machine's file system.
+     */
+    public Builder sharedDir(Path sharedDir) {
+      requireUnset(this.sharedDir, "shared directory");
+      this.sharedDir = Objects.requireNonNull(sharedDir, "sharedDir");
+      return this;
+    }
+
+    /**
+     * Sets the start of every job name; default {@code stowage}. A dash and a token random to the
+     * cluster object follow it.
+     *
+     * @throws IllegalArgumentException if it is empty or holds anything but letters, digits,
+     *     dots, dashes and underscores
+     */
+    public Builder jobNamePrefix(String prefix) {
+      requireUnset(this.jobNamePrefix, "job name prefix");
+      Objects.requireNonNull(prefix, "prefix");
+      if (!prefix.matches("[A-Za-z0-9._-]+")) {
+        throw new IllegalArgumentException(
+            "job name prefix must be letters, digits, '.', '-' or '_' but was '" + prefix + "'");
+      }
+      this.jobNamePrefix = prefix;
+      return this;
+    }
+
+    /** Sets how long the scheduler may wait between keepalives of a healthy alloc; default 2 s. */
+    public Builder keepaliveInterval(Duration interval) {
+      requireUnset(this.keepaliveInterval, "keepalive interval");
+      Objects.requireNonNull(interval, "interval");
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("keepalive interval must be > 0 but was " + interval);
+      }
+      this.keepaliveInterval = interval;
+      return this;
+    }
+
+    /**
+     * Sets how long a job may stay pending before the allocation fails with {@code NOT_NOW}
+     * ({@code salloc --immediate}, whole seconds), so that the scheduler backs off and may free
+     * idle allocs that block it. Default: wait as long as Slurm keeps the job pending.
+     */
+    public Builder pendingTimeout(Duration timeout) {
+      requireUnset(this.pendingTimeout, "pending timeout");
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.toSeconds() < 1) {
+        throw new IllegalArgumentException("pending timeout must be >= 1s but was " + timeout);
+      }
+      this.pendingTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Asks {@code sinfo} for the nodes' shapes and returns the cluster.
+     *
+     * @throws IllegalStateException if {@code sinfo} fails or lists no node
+     * @throws UncheckedIOException if the shared directory cannot be created
+     */
+    public SlurmCluster build() {
+      Map<String, String> env = environment != null ? environment : System.getenv();
+      String name = "stowage-slurm-" + CLUSTERS.incrementAndGet();
+      ExecutorService executor = Executors.newCachedThreadPool(daemon(name + "-"));
+      ScheduledExecutorService timer =
+          Executors.newSingleThreadScheduledExecutor(daemon(name + "-timer-"));
+      try {
+        SlurmCli cli = new SlurmCli(env, executor);
+        List<Resources> nodes = nodes(cli, partition);
+        Path dir = sharedDir;
+        boolean owns = dir == null;
+        dir = dir != null ? Files.createDirectories(dir)
+            : Files.createTempDirectory("stowage-slurm-");
+        return new SlurmCluster(this, cli, dir, owns, nodes, executor, timer);
+      } catch (IOException e) {
+        executor.shutdown();
+        timer.shutdown();
+        throw new UncheckedIOException("cannot create the shared directory: " + e.getMessage(), e);
+      } catch (RuntimeException e) {
+        executor.shutdown();
+        timer.shutdown();
+        throw e;
+      }
+    }
+
+    private static List<Resources> nodes(SlurmCli cli, @Nullable String partition) {
+      List<String> cmd = new ArrayList<>(List.of("sinfo", "-h", "-N", "-o", "%N %c %m"));
+      if (partition != null) {
+        cmd.add("--partition=" + partition);
+      }
+      SlurmCli.Output out;
+      try {
+        out = cli.run(cmd.toArray(String[]::new));
+      } catch (UncheckedIOException e) {
+        throw new IllegalStateException("cannot ask Slurm for its nodes: " + e.getMessage(), e);
+      }
+      if (!out.ok()) {
+        throw new IllegalStateException(String.join(" ", cmd) + " failed with exit code "
+            + out.exitCode() + ": " + out.message());
+      }
+      Map<String, Resources> byName = new LinkedHashMap<>();
+      for (String line : out.stdout().split("\n")) {
+        String[] f = line.strip().split("\\s+");
+        if (f.length == 3) {
+          byName.put(f[0], Resources.of(Resources.CPU, Long.parseLong(f[1]),
+              Resources.MEM, parseMib(f[2]) * (double) Resources.MiB));
+        }
+      }
+      if (byName.isEmpty()) {
+        throw new IllegalStateException(String.join(" ", cmd) + " lists no node"
+            + (partition != null ? " in partition " + partition : "") + ": " + out.stdout());
+      }
+      return new ArrayList<>(byName.values());
+    }
+
+    private static void requireUnset(@Nullable Object value, String what) {
+      if (value != null) {
+        throw new IllegalStateException(what + " is already set");
+      }
+    }
+  }
+}
