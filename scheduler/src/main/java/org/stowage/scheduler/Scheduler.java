@@ -67,6 +67,7 @@ public final class Scheduler implements AutoCloseable {
         or(b.maxFailedAttempts, 1),
         or(b.starvationThreshold, Duration.ofMinutes(1)),
         or(b.keepaliveTimeout, Duration.ofSeconds(30)),
+        or(b.killTimeout, Duration.ofSeconds(30)),
         or(b.backoffInitial, Duration.ofSeconds(1)),
         or(b.backoffMax, Duration.ofMinutes(1)),
         or(b.timeSource, TimeSource.system()),
@@ -233,6 +234,7 @@ public final class Scheduler implements AutoCloseable {
     private @Nullable Integer maxFailedAttempts;
     private @Nullable Duration starvationThreshold;
     private @Nullable Duration keepaliveTimeout;
+    private @Nullable Duration killTimeout;
     private @Nullable Duration backoffInitial;
     private @Nullable Duration backoffMax;
     private @Nullable Duration closeTimeout;
@@ -345,6 +347,17 @@ public final class Scheduler implements AutoCloseable {
     public Builder keepaliveTimeout(Duration keepaliveTimeout) {
       requireUnset(this.keepaliveTimeout, "keepalive timeout");
       this.keepaliveTimeout = requirePositive(keepaliveTimeout, "keepalive timeout");
+      return this;
+    }
+
+    /**
+     * Sets how long a killed exec (cancelled, timed out, or killed because the scheduler closes)
+     * may take to end before the scheduler gives up on it: the task ends DONE and its room on the
+     * alloc is freed although the exec may still run; default 30 s.
+     */
+    public Builder killTimeout(Duration killTimeout) {
+      requireUnset(this.killTimeout, "kill timeout");
+      this.killTimeout = requirePositive(killTimeout, "kill timeout");
       return this;
     }
 

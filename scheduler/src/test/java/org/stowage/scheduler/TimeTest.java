@@ -15,6 +15,8 @@ import static org.stowage.scheduler.Fixtures.task;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -236,5 +238,101 @@ class TimeTest {
     again.grant().takeExec(WAIT).succeed();
     bx.succeed();
     assertTrue(done(a).succeeded());
+  }
+
+  @Test
+  void anExecThatIgnoresKillIsGivenUpOnAfterTheKillTimeout() throws Exception {
+    AtomicBoolean killAsked =
+        new AtomicBoolean();
+    Cluster deaf = new Cluster() {
+      @Override
+      public CompletableFuture<Alloc> allocate(Requirements r, Labels l) {
+        return cluster.allocate(r, l).thenApply(a -> new DeafAlloc(a, killAsked));
+      }
+
+      @Override
+      public Admission canAllocate(Resources resources) {
+        return cluster.canAllocate(resources);
+      }
+    };
+    scheduler = fakeTimeScheduler(deaf, time).killTimeout(Duration.ofSeconds(30)).build();
+    Task stubborn = task(2, 2);
+    scheduler.submit(List.of(stubborn));
+    FakeAlloc alloc = cluster.takeRequest(WAIT).grant(cpuMem(2, 2));
+    FakeExec x = alloc.takeExec(WAIT);
+    reach(stubborn, State.RUNNING);
+    Task next = task(2, 2);
+    scheduler.submit(List.of(next));
+    await().atMost(WAIT).until(() -> next.status().waiting() == WaitReason.ALLOC_PENDING);
+
+    stubborn.cancel();
+    await().atMost(WAIT).until(killAsked::get);   // sent after the kill timeout was armed
+    time.advance(Duration.ofSeconds(29));
+    assertEquals(State.RUNNING, stubborn.state());
+    time.advance(Duration.ofSeconds(1));
+    assertEquals(TaskException.Kind.CANCELLED, done(stubborn).error().kind());
+    // Its room is given up on, and goes to the next task.
+    FakeExec nextExec = alloc.takeExec(WAIT);
+    assertEquals(next.id(), nextExec.id());
+    nextExec.succeed();
+    done(next);
+    x.succeed();   // it ends at last, long after; the scheduler ignores it
+  }
+
+  /** An alloc whose execs ignore kill(). */
+  private static final class DeafAlloc implements Alloc {
+    private final Alloc alloc;
+    private final AtomicBoolean killAsked;
+
+    DeafAlloc(Alloc alloc, AtomicBoolean killAsked) {
+      this.alloc = alloc;
+      this.killAsked = killAsked;
+    }
+
+    @Override
+    public String id() {
+      return alloc.id();
+    }
+
+    @Override
+    public Resources resources() {
+      return alloc.resources();
+    }
+
+    @Override
+    public org.stowage.repository.Repository repository() {
+      return alloc.repository();
+    }
+
+    @Override
+    public Exec start(ExecRequest request) {
+      Exec x = alloc.start(request);
+      return new Exec() {
+        @Override
+        public String id() {
+          return x.id();
+        }
+
+        @Override
+        public CompletableFuture<ExecResult> result() {
+          return x.result();
+        }
+
+        @Override
+        public void kill() {
+          killAsked.set(true);   // and nothing else
+        }
+      };
+    }
+
+    @Override
+    public CompletableFuture<Duration> keepalive() {
+      return alloc.keepalive();
+    }
+
+    @Override
+    public CompletableFuture<Void> free() {
+      return alloc.free();
+    }
   }
 }

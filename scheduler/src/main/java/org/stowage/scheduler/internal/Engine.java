@@ -81,6 +81,7 @@ public final class Engine {
       int maxFailedAttempts,
       Duration starvationThreshold,
       Duration keepaliveTimeout,
+      Duration killTimeout,
       Duration backoffInitial,
       Duration backoffMax,
       TimeSource time,
@@ -1020,11 +1021,34 @@ public final class Engine {
     t.cancelRequested = true;
   }
 
+  /**
+   * Kills the attempt's exec (or, if it has not started yet, has it killed as it starts), and gives
+   * up on it if it has not ended within the kill timeout: an exec that ignores kill() must not hold
+   * its slot, or the scheduler's close, forever.
+   */
   private void killAssigned(Assignment asg) {
     Exec x = asg.exec;
     if (x != null) {
       later(() -> io.execute(() -> killQuietly(x)));
     }
+    if (!asg.killTimerArmed) {
+      asg.killTimerArmed = true;
+      time.schedule(config.killTimeout(), () -> post(() -> onKillTimeout(asg)));
+    }
+  }
+
+  private void onKillTimeout(Assignment asg) {
+    TaskRecord t = asg.task;
+    if (t.assignment != asg || asg.stop == null) {
+      return;
+    }
+    LOG.log(Level.WARNING, "scheduler " + config.name() + ": " + t.task + " did not end within "
+        + config.killTimeout() + " of being killed on alloc " + asg.alloc.id
+        + "; giving up on it and freeing its room");
+    release(asg);
+    finish(t, asg.stop);
+    dirty = true;
+    maybeFinishClose();
   }
 
   private void lost(TaskRecord t, String why) {
@@ -1312,6 +1336,8 @@ public final class Engine {
     @Nullable TaskException stop;
     /** Set once the exec succeeded and its outputs are being copied to the task's repository. */
     boolean uploading;
+    /** Set once a kill has been sent and the kill timeout started. */
+    boolean killTimerArmed;
     TimeSource.Cancellable timeoutTimer = () -> { };
 
     Assignment(TaskRecord task, LiveAlloc alloc) {
