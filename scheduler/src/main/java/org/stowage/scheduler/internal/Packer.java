@@ -143,7 +143,7 @@ final class Packer {
    * Chooses tasks for one alloc with {@code room} free: again and again, among the waiting tasks
    * that still fit, those of the best (lowest) priority, and of them the one that leaves the
    * smallest leftover by L2 norm on the scale. This is the bin-centric "norm-based greedy" of
-   * Panigrahy et al., "Heuristics for Vector Bin Packing" (2011): it lines shapes up across
+   * "Heuristics for Vector Bin Packing" (Microsoft Research, 2011): it lines shapes up across
    * dimensions, where placing tasks one by one in size order (first-fit decreasing) leaves one
    * dimension full and another half empty. On 1,000 mixed 2-d tasks it needs about 1.01x the lower
    * bound of allocs, against 1.12x to 1.19x for first-fit decreasing.
