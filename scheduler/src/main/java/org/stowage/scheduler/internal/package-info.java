@@ -9,6 +9,8 @@
  *   <li>{@code TaskRecord}: a task's published status, its waiters and listeners.
  *   <li>{@code Sandbox}, {@code OutputTail}: an exec's working directory and the bounded tails of
  *       its output, shared by the cluster backends (local, Slurm).
+ *   <li>{@code ProcessExec}: the life of an exec run as one process in a sandbox (start, output
+ *       tails, stop, collecting {@code out/}, clean-up), which the backends' execs extend.
  * </ul>
  */
 @NullMarked
