@@ -11,6 +11,9 @@
  *       its output, shared by the cluster backends (local, Slurm).
  *   <li>{@code ProcessExec}: the life of an exec run as one process in a sandbox (start, output
  *       tails, stop, collecting {@code out/}, clean-up), which the backends' execs extend.
+ *   <li>{@code SandboxAlloc}: the bookkeeping of an alloc whose execs run in sandboxes under its
+ *       directory (refusing starts once lost or freed, the running execs, freeing once), which
+ *       the backends' allocs extend.
  * </ul>
  */
 @NullMarked
