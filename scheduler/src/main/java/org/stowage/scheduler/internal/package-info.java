@@ -14,6 +14,7 @@
  *   <li>{@code SandboxAlloc}: the bookkeeping of an alloc whose execs run in sandboxes under its
  *       directory (refusing starts once lost or freed, the running execs, freeing once), which
  *       the backends' allocs extend.
+ *   <li>{@code Admissions}: the {@code NEVER} check the backends make before allocating.
  * </ul>
  */
 @NullMarked

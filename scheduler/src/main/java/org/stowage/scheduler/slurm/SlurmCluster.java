@@ -39,6 +39,7 @@ import org.stowage.scheduler.Cluster;
 import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.internal.Admissions;
 import org.stowage.scheduler.internal.Sandbox;
 
 /**
@@ -186,13 +187,9 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
    */
   @Override
   public CompletableFuture<Alloc> allocate(Requirements requirements, Labels labels) {
-    Objects.requireNonNull(requirements, "requirements");
-    Objects.requireNonNull(labels, "labels");
-    Admission admission = canAllocate(requirements.min());
-    if (!admission.possible()) {
-      return CompletableFuture.failedFuture(new AllocationException(
-          AllocationException.Kind.NEVER, requirements.min() + " can never be allocated: "
-              + admission.reason()));
+    AllocationException never = Admissions.never(this, requirements, labels);
+    if (never != null) {
+      return CompletableFuture.failedFuture(never);
     }
     Resources min = requirements.min();
     Resources max = requirements.max();
