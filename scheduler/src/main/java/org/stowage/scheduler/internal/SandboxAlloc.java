@@ -9,7 +9,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.FileRepository;
 import org.stowage.scheduler.Alloc;
@@ -207,6 +210,26 @@ public abstract class SandboxAlloc<X extends ProcessExec> implements Alloc {
 
   private synchronized void ended(X exec) {
     running.remove(exec);
+  }
+
+  /**
+   * Frees {@code allocs} and waits up to {@code timeout} for all of it, for a cluster's
+   * {@code close()}. If the thread is interrupted meanwhile, returns at once with its interrupt
+   * flag set.
+   *
+   * @param owner the cluster, in words, for the message
+   * @throws IllegalStateException if freeing an alloc failed or did not finish in time
+   */
+  public static void freeAll(String owner, List<? extends Alloc> allocs, Duration timeout) {
+    try {
+      CompletableFuture.allOf(allocs.stream().map(Alloc::free)
+          .toArray(CompletableFuture[]::new)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(owner + ": freeing its allocs " + allocs
+          + " did not finish within " + timeout, e);
+    }
   }
 
   /** Keeps letters, digits, dots, dashes and underscores, so an id is a safe file name. */

@@ -13,7 +13,7 @@
  *       tails, stop, collecting {@code out/}, clean-up), which the backends' execs extend.
  *   <li>{@code SandboxAlloc}: the bookkeeping of an alloc whose execs run in sandboxes under its
  *       directory (refusing starts once lost or freed, the running execs, freeing once), which
- *       the backends' allocs extend.
+ *       the backends' allocs extend, and freeing every alloc of a closing cluster.
  *   <li>{@code Admissions}: the {@code NEVER} check the backends make before allocating.
  * </ul>
  */

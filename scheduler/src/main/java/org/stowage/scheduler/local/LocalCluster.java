@@ -15,13 +15,10 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.FileRepository;
@@ -34,6 +31,7 @@ import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.internal.Admissions;
 import org.stowage.scheduler.internal.Sandbox;
+import org.stowage.scheduler.internal.SandboxAlloc;
 
 /**
  * A {@link Cluster} made of this machine: each alloc is a slice of its cpu and memory, and each
@@ -290,13 +288,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
       toFree = new ArrayList<>(allocs.values());
     }
     try {
-      CompletableFuture.allOf(toFree.stream().map(LocalAlloc::free)
-          .toArray(CompletableFuture[]::new)).get(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("local cluster " + workDir + ": freeing its allocs "
-          + toFree + " did not finish within " + CLOSE_TIMEOUT, e);
+      SandboxAlloc.freeAll("local cluster " + workDir, toFree, CLOSE_TIMEOUT);
     } finally {
       executor.shutdown();
       timer.shutdown();
