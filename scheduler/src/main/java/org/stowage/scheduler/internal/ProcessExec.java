@@ -39,7 +39,9 @@ import org.stowage.scheduler.ExecResult;
  *
  * <p>Thread-safety: thread-safe. Stops ({@link #kill()}, or a backend's own through
  * {@link #stop}) may race with the end of the process and with each other; the first stop wins,
- * and the result completes once. The hooks run on a thread of the executor, one at a time.
+ * and the result completes once. {@link #terminate()} runs on the thread that stops the exec;
+ * {@link #settle()}, {@link #lostWhenEnded()} and {@link #lostWhenStopped} run on threads of the
+ * executor, one after another, once the process ended.
  */
 public abstract class ProcessExec implements Exec {
 
