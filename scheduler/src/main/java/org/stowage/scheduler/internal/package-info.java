@@ -9,6 +9,12 @@
  *   <li>{@code TaskRecord}: a task's published status, its waiters and listeners.
  *   <li>{@code Sandbox}, {@code OutputTail}: an exec's working directory and the bounded tails of
  *       its output, shared by the cluster backends (local, Slurm).
+ *   <li>{@code ProcessExec}: the life of an exec run as one process in a sandbox (start, output
+ *       tails, stop, collecting {@code out/}, clean-up), which the backends' execs extend.
+ *   <li>{@code SandboxAlloc}: the bookkeeping of an alloc whose execs run in sandboxes under its
+ *       directory (refusing starts once lost or freed, the running execs, freeing once), which
+ *       the backends' allocs extend, and freeing every alloc of a closing cluster.
+ *   <li>{@code Admissions}: the {@code NEVER} check the backends make before allocating.
  * </ul>
  */
 @NullMarked

@@ -15,13 +15,10 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.FileRepository;
@@ -32,7 +29,9 @@ import org.stowage.scheduler.Cluster;
 import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.internal.Admissions;
 import org.stowage.scheduler.internal.Sandbox;
+import org.stowage.scheduler.internal.SandboxAlloc;
 
 /**
  * A {@link Cluster} made of this machine: each alloc is a slice of its cpu and memory, and each
@@ -172,13 +171,9 @@ public final class LocalCluster implements Cluster, AutoCloseable {
    */
   @Override
   public CompletableFuture<Alloc> allocate(Requirements requirements, Labels labels) {
-    Objects.requireNonNull(requirements, "requirements");
-    Objects.requireNonNull(labels, "labels");
-    Admission admission = canAllocate(requirements.min());
-    if (!admission.possible()) {
-      return CompletableFuture.failedFuture(new AllocationException(
-          AllocationException.Kind.NEVER, requirements.min() + " can never be allocated: "
-              + admission.reason()));
+    AllocationException never = Admissions.never(this, requirements, labels);
+    if (never != null) {
+      return CompletableFuture.failedFuture(never);
     }
     Resources min = accounted(requirements.min());
     double disk = requirements.max().get(Resources.DISK);
@@ -293,13 +288,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
       toFree = new ArrayList<>(allocs.values());
     }
     try {
-      CompletableFuture.allOf(toFree.stream().map(LocalAlloc::free)
-          .toArray(CompletableFuture[]::new)).get(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("local cluster " + workDir + ": freeing its allocs "
-          + toFree + " did not finish within " + CLOSE_TIMEOUT, e);
+      SandboxAlloc.freeAll("local cluster " + workDir, toFree, CLOSE_TIMEOUT);
     } finally {
       executor.shutdown();
       timer.shutdown();

@@ -20,13 +20,10 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,7 +36,9 @@ import org.stowage.scheduler.Cluster;
 import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.internal.Admissions;
 import org.stowage.scheduler.internal.Sandbox;
+import org.stowage.scheduler.internal.SandboxAlloc;
 
 /**
  * A {@link Cluster} backed by a Slurm batch system, driven through its command-line client: each
@@ -186,13 +185,9 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
    */
   @Override
   public CompletableFuture<Alloc> allocate(Requirements requirements, Labels labels) {
-    Objects.requireNonNull(requirements, "requirements");
-    Objects.requireNonNull(labels, "labels");
-    Admission admission = canAllocate(requirements.min());
-    if (!admission.possible()) {
-      return CompletableFuture.failedFuture(new AllocationException(
-          AllocationException.Kind.NEVER, requirements.min() + " can never be allocated: "
-              + admission.reason()));
+    AllocationException never = Admissions.never(this, requirements, labels);
+    if (never != null) {
+      return CompletableFuture.failedFuture(never);
     }
     Resources min = requirements.min();
     Resources max = requirements.max();
@@ -293,13 +288,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
     toWithdraw.forEach(p -> p.future.cancel(false));
     toWithdraw.forEach(this::withdraw);
     try {
-      CompletableFuture.allOf(toFree.stream().map(SlurmAlloc::free)
-          .toArray(CompletableFuture[]::new)).get(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("slurm cluster " + jobPrefix + ": freeing its allocs "
-          + toFree + " did not finish within " + CLOSE_TIMEOUT, e);
+      SandboxAlloc.freeAll("slurm cluster " + jobPrefix, toFree, CLOSE_TIMEOUT);
     } finally {
       try {
         cancelLeftovers();
