@@ -70,7 +70,9 @@ public final class FileRepository implements Repository {
 
   /**
    * Opens the repository rooted at {@code root}, creating the directory and its layout if they
-   * do not exist. Idempotent; safe to call concurrently for the same root.
+   * do not exist. Idempotent; safe to call concurrently for the same root. Temporary files that a
+   * crashed writer left in {@code tmp/} more than {@link #STALE_TEMP_AGE} ago are deleted; younger
+   * ones may belong to a put in progress in another process, and are left alone.
    *
    * @param root the repository's directory
    * @return the repository
@@ -80,8 +82,26 @@ public final class FileRepository implements Repository {
     Files.createDirectories(root);
     Path real = root.toRealPath();
     Files.createDirectories(real.resolve(OBJECTS));
-    Files.createDirectories(real.resolve(TMP));
+    Path tmp = Files.createDirectories(real.resolve(TMP));
+    sweep(tmp, System.currentTimeMillis() - STALE_TEMP_AGE.toMillis());
     return new FileRepository(real);
+  }
+
+  /** How old a temporary file must be before {@link #open} takes it for a crashed writer's. */
+  public static final java.time.Duration STALE_TEMP_AGE = java.time.Duration.ofHours(1);
+
+  private static void sweep(Path tmp, long olderThanMillis) throws IOException {
+    try (var files = Files.newDirectoryStream(tmp, "put-*.tmp")) {
+      for (Path f : files) {
+        try {
+          if (Files.getLastModifiedTime(f).toMillis() < olderThanMillis) {
+            Files.deleteIfExists(f);
+          }
+        } catch (IOException e) {
+          // gone already, or not ours to delete: leave it
+        }
+      }
+    }
   }
 
   /**

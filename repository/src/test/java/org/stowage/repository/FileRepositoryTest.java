@@ -41,6 +41,24 @@ class FileRepositoryTest {
   }
 
   @Test
+  void openingSweepsTemporaryFilesACrashedWriterLeftButNotFreshOnes() throws Exception {
+    FileRepository first = open();
+    Path tmp = first.root().resolve("tmp");
+    Path stale = Files.write(tmp.resolve("put-crashed.tmp"), new byte[] {1, 2, 3});
+    Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(
+        System.currentTimeMillis() - FileRepository.STALE_TEMP_AGE.toMillis() - 60_000));
+    Path fresh = Files.write(tmp.resolve("put-inflight.tmp"), new byte[] {4});
+    Path other = Files.write(tmp.resolve("notes.txt"), new byte[] {5});
+    Files.setLastModifiedTime(other, Files.getLastModifiedTime(stale));
+
+    FileRepository again = open();
+    assertFalse(Files.exists(stale), "a crashed writer's temporary file was left behind");
+    assertTrue(Files.exists(fresh), "a put in progress lost its temporary file");
+    assertTrue(Files.exists(other), "a file that is not a put's was deleted");
+    assertEquals(first.root(), again.root());
+  }
+
+  @Test
   void roundTripsAnEmptyObject() throws Exception {
     FileRepository repository = open();
     Digest digest = repository.put(new ByteArrayInputStream(new byte[0]));
