@@ -14,7 +14,12 @@ public record Admission(boolean possible, String reason) {
 
   private static final Admission YES = new Admission(true, "");
 
-  /** Validates the fields. */
+  /**
+   * Validates the fields.
+   *
+   * @param possible true if such an alloc could be had (now or later)
+   * @param reason why not; empty when possible
+   */
   public Admission {
     Objects.requireNonNull(reason, "reason");
     if (!possible && reason.isBlank()) {
@@ -22,7 +27,11 @@ public record Admission(boolean possible, String reason) {
     }
   }
 
-  /** Returns "possible". */
+  /**
+   * Returns "possible".
+   *
+   * @return an admission with no reason
+   */
   public static Admission yes() {
     return YES;
   }
@@ -30,6 +39,9 @@ public record Admission(boolean possible, String reason) {
   /**
    * Returns "never", with a reason that names the largest shape the cluster can give, e.g.
    * {@code "the largest alloc is {cpu:16 mem:64GiB}"}.
+   *
+   * @param reason why not; not blank
+   * @return a refusal giving {@code reason}
    */
   public static Admission never(String reason) {
     return new Admission(false, reason);

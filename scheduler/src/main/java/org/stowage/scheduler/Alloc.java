@@ -14,18 +14,26 @@ import org.stowage.repository.Repository;
  */
 public interface Alloc {
 
-  /** Returns an id unique within the cluster, for logs and stats. */
+  /**
+   * Returns an id unique within the cluster, for logs and stats.
+   *
+   * @return the alloc's id
+   */
   String id();
 
   /**
    * Returns the capacity of this alloc. Must not change; the scheduler places tasks so that the
    * sum of their resources stays within it.
+   *
+   * @return the alloc's capacity
    */
   Resources resources();
 
   /**
    * Returns the repository on the alloc's side: the scheduler copies a task's missing inputs into it
    * before {@link #start}, and copies the exec's outputs out of it afterwards. Must not change.
+   *
+   * @return the alloc's repository
    */
   Repository repository();
 
@@ -33,6 +41,7 @@ public interface Alloc {
    * Starts one attempt of a task. Every object of {@link ExecRequest#inputs()} is already in
    * {@link #repository()}.
    *
+   * @param request the attempt to start: its id, config, resources and inputs
    * @return the running exec
    * @throws AllocLostException if the alloc is gone (the task is then LOST and the alloc dead)
    * @throws RuntimeException for any other failure, which counts as a failed attempt
@@ -44,12 +53,16 @@ public interface Alloc {
    * before the next call, or exceptionally if the alloc is dead (its tasks are then LOST and
    * run again elsewhere). Implementations should retry transient errors themselves; a call that
    * has not completed within the scheduler's keepalive timeout also counts as dead.
+   *
+   * @return a future of how long the scheduler may wait before the next call
    */
   CompletableFuture<Duration> keepalive();
 
   /**
    * Releases the alloc and kills whatever still runs on it. Idempotent: the scheduler calls it once
    * for every alloc it got, even one that died, and may call it again while shutting down.
+   *
+   * @return a future that completes once the alloc is released
    */
   CompletableFuture<Void> free();
 }

@@ -27,18 +27,33 @@ public final class AllocationException extends RuntimeException {
 
   private final Kind kind;
 
-  /** Creates an exception of {@code kind} with a message saying what was refused and why. */
+  /**
+   * Creates an exception of {@code kind} with a message saying what was refused and why.
+   *
+   * @param kind whether the failure may pass
+   * @param message what was refused and why
+   */
   public AllocationException(Kind kind, String message) {
     this(kind, message, null);
   }
 
-  /** Creates an exception of {@code kind} with a message and a cause. */
+  /**
+   * Creates an exception of {@code kind} with a message and a cause.
+   *
+   * @param kind whether the failure may pass
+   * @param message what was refused and why
+   * @param cause the underlying failure, or null
+   */
   public AllocationException(Kind kind, String message, @org.jspecify.annotations.Nullable Throwable cause) {
     super(Objects.requireNonNull(message, "message"), cause);
     this.kind = Objects.requireNonNull(kind, "kind");
   }
 
-  /** Returns whether the failure may pass. */
+  /**
+   * Returns whether the failure may pass.
+   *
+   * @return {@link Kind#NOT_NOW} or {@link Kind#NEVER}
+   */
   public Kind kind() {
     return kind;
   }

@@ -21,7 +21,9 @@ public interface Cluster {
    * is treated as NOT_NOW. The scheduler may cancel the future (when it shuts down): the cluster
    * must then not leave an allocation behind, and must free one that arrives after all.
    *
+   * @param requirements the smallest useful alloc and how much larger the scheduler would like it
    * @param labels the scheduler's labels, for example to tag what the cluster creates
+   * @return a future completing with the alloc
    */
   CompletableFuture<Alloc> allocate(Requirements requirements, Labels labels);
 
@@ -29,6 +31,9 @@ public interface Cluster {
    * Says whether an alloc holding {@code resources} could ever be had from this cluster. The
    * scheduler fails at once a task whose needs get {@link Admission#never}, with the reason given,
    * and sizes its requests so that their {@link Requirements#max()} is admissible.
+   *
+   * @param resources the capacity the alloc would need
+   * @return whether such an alloc is possible, and if not, why
    */
   Admission canAllocate(Resources resources);
 }

@@ -10,7 +10,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface Exec {
 
-  /** Returns the exec's id, the {@link ExecRequest#id()} it was started with. */
+  /**
+   * Returns the exec's id, the {@link ExecRequest#id()} it was started with.
+   *
+   * @return the exec's id
+   */
   String id();
 
   /**
@@ -19,6 +23,8 @@ public interface Exec {
    * finish: with {@link AllocLostException} if the alloc is gone (the task is then LOST and runs
    * again elsewhere), with any other exception for a failed attempt. Must return the same future
    * on every call. The scheduler never cancels it.
+   *
+   * @return the future of the exec's result
    */
   CompletableFuture<ExecResult> result();
 

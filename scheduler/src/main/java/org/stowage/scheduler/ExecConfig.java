@@ -19,6 +19,8 @@ public record ExecConfig(List<String> command, Map<String, String> environment) 
   /**
    * Validates and copies the fields.
    *
+   * @param command the program and its arguments; not empty
+   * @param environment variables added to the process environment
    * @throws IllegalArgumentException if the command is empty
    */
   public ExecConfig {
@@ -32,7 +34,12 @@ public record ExecConfig(List<String> command, Map<String, String> environment) 
     environment = java.util.Collections.unmodifiableMap(env);
   }
 
-  /** Returns a config running {@code command} with no extra environment. */
+  /**
+   * Returns a config running {@code command} with no extra environment.
+   *
+   * @param command the program and its arguments; not empty
+   * @return the config
+   */
   public static ExecConfig of(String... command) {
     return new ExecConfig(List.of(command), Map.of());
   }

@@ -19,7 +19,15 @@ import org.stowage.repository.Fileset;
 public record ExecRequest(
     String id, String name, ExecConfig config, Resources resources, Fileset inputs) {
 
-  /** Validates the fields. */
+  /**
+   * Validates the fields.
+   *
+   * @param id the attempt's id ({@link Task#id()}), unique per scheduler
+   * @param name the task's name, for logs
+   * @param config what to run
+   * @param resources what the task reserved on the alloc
+   * @param inputs the files to lay out in the exec's working directory, by relative path
+   */
   public ExecRequest {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(name, "name");

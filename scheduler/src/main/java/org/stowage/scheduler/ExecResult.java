@@ -17,29 +17,54 @@ import org.stowage.repository.Fileset;
  */
 public record ExecResult(int exitCode, String stdout, String stderr, Fileset outputs) {
 
-  /** Validates the fields. */
+  /**
+   * Validates the fields.
+   *
+   * @param exitCode the process exit code; 0 is success
+   * @param stdout the tail of standard output, possibly empty
+   * @param stderr the tail of standard error, possibly empty
+   * @param outputs the files the exec produced, by relative path
+   */
   public ExecResult {
     Objects.requireNonNull(stdout, "stdout");
     Objects.requireNonNull(stderr, "stderr");
     Objects.requireNonNull(outputs, "outputs");
   }
 
-  /** Returns a successful result with no output. */
+  /**
+   * Returns a successful result with no output.
+   *
+   * @return a result with exit code 0, empty text and no files
+   */
   public static ExecResult success() {
     return new ExecResult(0, "", "", Fileset.empty());
   }
 
-  /** Returns a successful result with the given outputs and no output text. */
+  /**
+   * Returns a successful result with the given outputs and no output text.
+   *
+   * @param outputs the files the exec produced, by relative path
+   * @return a result with exit code 0 and empty text
+   */
   public static ExecResult success(Fileset outputs) {
     return new ExecResult(0, "", "", outputs);
   }
 
-  /** Returns a result with the given exit code and no output. */
+  /**
+   * Returns a result with the given exit code and no output.
+   *
+   * @param exitCode the process exit code
+   * @return a result with empty text and no files
+   */
   public static ExecResult exited(int exitCode) {
     return new ExecResult(exitCode, "", "", Fileset.empty());
   }
 
-  /** Returns true if the exit code is 0. */
+  /**
+   * Returns true if the exit code is 0.
+   *
+   * @return whether the exec succeeded
+   */
   public boolean succeeded() {
     return exitCode == 0;
   }

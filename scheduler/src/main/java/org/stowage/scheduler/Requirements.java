@@ -19,6 +19,8 @@ public record Requirements(Resources min, int width) {
   /**
    * Validates the fields.
    *
+   * @param min the smallest alloc that is of use
+   * @param width how many more {@code min}-sized slots the scheduler would like in the same alloc
    * @throws IllegalArgumentException if {@code width} is negative
    */
   public Requirements {
@@ -28,7 +30,11 @@ public record Requirements(Resources min, int width) {
     }
   }
 
-  /** Returns {@code (1 + width) × min}, the most this request can use. */
+  /**
+   * Returns {@code (1 + width) × min}, the most this request can use.
+   *
+   * @return the largest useful alloc
+   */
   public Resources max() {
     return min.times(1 + width);
   }

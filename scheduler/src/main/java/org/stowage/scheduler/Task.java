@@ -55,42 +55,74 @@ public final class Task {
     this.record = new TaskRecord(this);
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return a builder with no option set
+   */
   public static Builder newBuilder() {
     return new Builder();
   }
 
-  /** Returns a key unique in this JVM, the stem of every attempt's {@link #id()}. */
+  /**
+   * Returns a key unique in this JVM, the stem of every attempt's {@link #id()}.
+   *
+   * @return the task's key
+   */
   public String key() {
     return key;
   }
 
-  /** Returns the name given to the builder, or the {@link #key()}. */
+  /**
+   * Returns the name given to the builder, or the {@link #key()}.
+   *
+   * @return the task's name
+   */
   public String name() {
     return name;
   }
 
-  /** Returns what the task needs on its alloc. */
+  /**
+   * Returns what the task needs on its alloc.
+   *
+   * @return the task's resources
+   */
   public Resources resources() {
     return resources;
   }
 
-  /** Returns the priority: lower runs first. */
+  /**
+   * Returns the priority: lower runs first.
+   *
+   * @return the priority, 0 unless set
+   */
   public int priority() {
     return priority;
   }
 
-  /** Returns what the task runs. */
+  /**
+   * Returns what the task runs.
+   *
+   * @return the task's command and environment
+   */
   public ExecConfig exec() {
     return exec;
   }
 
-  /** Returns how long one attempt may run before it is killed, or null for no limit. */
+  /**
+   * Returns how long one attempt may run before it is killed, or null for no limit.
+   *
+   * @return the timeout of one attempt, or null
+   */
   public @Nullable Duration timeout() {
     return timeout;
   }
 
-  /** Returns the task's labels. */
+  /**
+   * Returns the task's labels.
+   *
+   * @return the labels, empty unless set
+   */
   public Labels labels() {
     return labels;
   }
@@ -98,6 +130,8 @@ public final class Task {
   /**
    * Returns the repository the task's inputs are read from and its outputs written to, or null to
    * use the scheduler's.
+   *
+   * @return the task's repository, or null
    */
   public @Nullable Repository repository() {
     return repository;
@@ -106,37 +140,63 @@ public final class Task {
   /**
    * Returns the task's input files, by their path in the task's working directory (each
    * {@linkplain Builder#input input} under its directory).
+   *
+   * @return the input files, possibly empty
    */
   public Fileset inputs() {
     return inputs;
   }
 
-  /** Returns the latest snapshot of the task's progress. */
+  /**
+   * Returns the latest snapshot of the task's progress.
+   *
+   * @return the task's status
+   */
   public TaskStatus status() {
     return record.status();
   }
 
-  /** Returns the current state. */
+  /**
+   * Returns the current state.
+   *
+   * @return the state of the latest snapshot
+   */
   public State state() {
     return status().state();
   }
 
-  /** Returns the current attempt, from 0. */
+  /**
+   * Returns the current attempt, from 0.
+   *
+   * @return the attempt number
+   */
   public int attempt() {
     return status().attempt();
   }
 
-  /** Returns the id of the current attempt, {@code <key>.<attempt>}. */
+  /**
+   * Returns the id of the current attempt, {@code <key>.<attempt>}.
+   *
+   * @return the attempt's id
+   */
   public String id() {
     return status().id();
   }
 
-  /** Returns the exec result once the task is DONE successfully, else null. */
+  /**
+   * Returns the exec result once the task is DONE successfully, else null.
+   *
+   * @return the result, or null
+   */
   public @Nullable ExecResult result() {
     return status().result();
   }
 
-  /** Returns why the task failed once it is DONE without success, else null. */
+  /**
+   * Returns why the task failed once it is DONE without success, else null.
+   *
+   * @return the error, or null
+   */
   public @Nullable TaskException error() {
     return status().error();
   }
@@ -156,6 +216,9 @@ public final class Task {
    * failed, it completes exceptionally with the task's {@link TaskException} (kind CANCELLED if
    * the task was cancelled). Cancelling the returned future stops this wait only; it does not
    * cancel the task (use {@link #cancel()}).
+   *
+   * @param state the state to wait for
+   * @return a future completing with this task
    */
   public CompletableFuture<Task> await(State state) {
     return record.await(Objects.requireNonNull(state, "state"));
@@ -177,6 +240,7 @@ public final class Task {
    * callback thread; a task that is already DONE gets its final status once. The listener must
    * not block; an exception it throws is logged and ignored.
    *
+   * @param listener called with each new status
    * @return a handle whose {@code close()} stops the calls
    */
   public AutoCloseable subscribe(Consumer<TaskStatus> listener) {

@@ -22,6 +22,9 @@ public final class Admissions {
    * Checks the arguments of {@link Cluster#allocate} and asks {@code cluster} whether it could ever
    * grant {@code requirements.min()}.
    *
+   * @param cluster the cluster to ask
+   * @param requirements the requirements given to {@code allocate}
+   * @param labels the labels given to {@code allocate}
    * @return null if it could, else an {@link AllocationException} of kind {@code NEVER} giving the
    *     cluster's reason, for {@code allocate} to fail its future with
    * @throws NullPointerException if {@code requirements} or {@code labels} is null

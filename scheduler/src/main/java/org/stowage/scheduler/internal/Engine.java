@@ -135,7 +135,11 @@ public final class Engine {
   private long allocSeq;
   private final Stats stats;
 
-  /** Creates and starts an engine. */
+  /**
+   * Creates and starts an engine.
+   *
+   * @param config the engine's settings and collaborators
+   */
   public Engine(Config config) {
     this.config = config;
     this.time = config.time();
@@ -162,6 +166,7 @@ public final class Engine {
   /**
    * Claims the tasks for this engine and queues them; never blocks on the engine.
    *
+   * @param records the tasks to claim
    * @throws IllegalStateException if the engine is closed
    * @throws IllegalArgumentException if a task was already submitted or is done; then none is
    */
@@ -181,7 +186,12 @@ public final class Engine {
     post(() -> onSubmitted(claimed));
   }
 
-  /** Adds a listener of scheduler events; see {@code Scheduler.subscribe}. */
+  /**
+   * Adds a listener of scheduler events; see {@code Scheduler.subscribe}.
+   *
+   * @param listener called with each event
+   * @return a handle whose {@code close()} removes the listener
+   */
   public AutoCloseable subscribe(Consumer<SchedulerEvent> listener) {
     listeners.add(listener);
     if (terminated.isDone()) {
@@ -198,6 +208,8 @@ public final class Engine {
   /**
    * Starts closing: queued tasks fail, running ones are killed, every alloc is freed. The future
    * completes when all of that is done and the engine thread has stopped.
+   *
+   * @return the future of the engine's termination, the same on every call
    */
   public CompletableFuture<Void> close() {
     if (!closeRequested) {
@@ -207,17 +219,29 @@ public final class Engine {
     return terminated;
   }
 
-  /** Returns the counts as of the end of the engine's latest batch of events; any thread. */
+  /**
+   * Returns the counts as of the end of the engine's latest batch of events; any thread.
+   *
+   * @return the running totals
+   */
   public SchedulerStats.Counts counts() {
     return stats.counts();
   }
 
-  /** Returns a snapshot of everything the engine knows; any thread. */
+  /**
+   * Returns a snapshot of everything the engine knows; any thread.
+   *
+   * @return the stats snapshot
+   */
   public SchedulerStats stats() {
     return stats.snapshot();
   }
 
-  /** Returns how many finished tasks and gone allocs the stats retain. */
+  /**
+   * Returns how many finished tasks and gone allocs the stats retain.
+   *
+   * @return the number retained
+   */
   public long retained() {
     return stats.retained();
   }
