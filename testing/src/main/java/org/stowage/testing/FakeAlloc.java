@@ -109,32 +109,54 @@ public final class FakeAlloc implements Alloc {
   /**
    * Makes the alloc dead: keepalives fail from now on, and so does starting an exec. Running execs
    * are left hanging, as on a machine that is unreachable; the scheduler must give up on them.
+   *
+   * @param why what happened, for the error messages
    */
   public void fail(String why) {
     failure = why;
   }
 
-  /** Returns true if {@link #fail} was called. */
+  /**
+   * Returns true if {@link #fail} was called.
+   *
+   * @return whether the alloc is dead
+   */
   public boolean isFailed() {
     return failure != null;
   }
 
-  /** Returns true once the scheduler freed the alloc. */
+  /**
+   * Returns true once the scheduler freed the alloc.
+   *
+   * @return whether the alloc is freed
+   */
   public boolean isFreed() {
     return freed;
   }
 
-  /** Returns how many keepalives the scheduler sent. */
+  /**
+   * Returns how many keepalives the scheduler sent.
+   *
+   * @return the number of keepalives
+   */
   public int keepalives() {
     return keepalives.get();
   }
 
-  /** Returns every exec started here, in order. */
+  /**
+   * Returns every exec started here, in order.
+   *
+   * @return the execs, oldest first
+   */
   public List<FakeExec> execs() {
     return List.copyOf(execs);
   }
 
-  /** Returns the execs started here that have not ended. */
+  /**
+   * Returns the execs started here that have not ended.
+   *
+   * @return the running execs, oldest first
+   */
   public List<FakeExec> running() {
     List<FakeExec> out = new ArrayList<>();
     for (FakeExec x : execs) {
@@ -148,6 +170,8 @@ public final class FakeAlloc implements Alloc {
   /**
    * Returns the next exec started here, in order, waiting up to {@code timeout} for it.
    *
+   * @param timeout how long to wait
+   * @return the exec
    * @throws IllegalStateException if none was started in time
    */
   public FakeExec takeExec(Duration timeout) {

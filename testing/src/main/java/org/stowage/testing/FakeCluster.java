@@ -63,7 +63,11 @@ public final class FakeCluster implements Cluster {
     this.time = b.time;
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return a builder with the defaults
+   */
   public static Builder newBuilder() {
     return new Builder();
   }
@@ -103,6 +107,8 @@ public final class FakeCluster implements Cluster {
   /**
    * Returns the next request not yet answered, waiting up to {@code timeout}.
    *
+   * @param timeout how long to wait
+   * @return the request
    * @throws IllegalStateException if none arrived in time
    */
   public Request takeRequest(Duration timeout) {
@@ -119,17 +125,29 @@ public final class FakeCluster implements Cluster {
     }
   }
 
-  /** Returns the next request not yet answered, or null if there is none now. */
+  /**
+   * Returns the next request not yet answered, or null if there is none now.
+   *
+   * @return the request, or null
+   */
   public @Nullable Request pollRequest() {
     return unanswered.poll();
   }
 
-  /** Returns every request received, in order. */
+  /**
+   * Returns every request received, in order.
+   *
+   * @return the requests, oldest first
+   */
   public List<Request> requests() {
     return List.copyOf(requests);
   }
 
-  /** Returns the requirements of every request received, in order. */
+  /**
+   * Returns the requirements of every request received, in order.
+   *
+   * @return the requirements, oldest first
+   */
   public List<Requirements> requirements() {
     List<Requirements> out = new ArrayList<>();
     for (Request r : requests) {
@@ -138,12 +156,20 @@ public final class FakeCluster implements Cluster {
     return out;
   }
 
-  /** Returns every alloc granted, in order. */
+  /**
+   * Returns every alloc granted, in order.
+   *
+   * @return the allocs, oldest first
+   */
   public List<FakeAlloc> allocs() {
     return List.copyOf(allocs);
   }
 
-  /** Returns how many granted allocs are neither freed nor failed. */
+  /**
+   * Returns how many granted allocs are neither freed nor failed.
+   *
+   * @return the number of live allocs
+   */
   public int liveAllocs() {
     int n = 0;
     for (FakeAlloc a : allocs) {
@@ -249,17 +275,29 @@ public final class FakeCluster implements Cluster {
       this.labels = labels;
     }
 
-    /** Returns what the scheduler asked for. */
+    /**
+     * Returns what the scheduler asked for.
+     *
+     * @return the request's requirements
+     */
     public Requirements requirements() {
       return requirements;
     }
 
-    /** Returns the scheduler's labels. */
+    /**
+     * Returns the scheduler's labels.
+     *
+     * @return the labels given with the request
+     */
     public Labels labels() {
       return labels;
     }
 
-    /** Returns true if the scheduler cancelled the request. */
+    /**
+     * Returns true if the scheduler cancelled the request.
+     *
+     * @return whether the request was cancelled
+     */
     public boolean isCancelled() {
       return future.isCancelled();
     }
@@ -267,6 +305,8 @@ public final class FakeCluster implements Cluster {
     /**
      * Grants an alloc sized by the cluster: the request's {@link Requirements#max()} capped at the
      * largest alloc, or the best shape of the menu.
+     *
+     * @return the alloc
      */
     public FakeAlloc grant() {
       Resources shape;
@@ -279,7 +319,12 @@ public final class FakeCluster implements Cluster {
       return grant(shape);
     }
 
-    /** Grants an alloc of exactly {@code resources}. */
+    /**
+     * Grants an alloc of exactly {@code resources}.
+     *
+     * @param resources the alloc's capacity
+     * @return the alloc
+     */
     public FakeAlloc grant(Resources resources) {
       Objects.requireNonNull(resources, "resources");
       FakeAlloc alloc = new FakeAlloc("fake-" + ids.incrementAndGet(), resources, FakeCluster.this);
@@ -290,7 +335,11 @@ public final class FakeCluster implements Cluster {
       return alloc;
     }
 
-    /** Fails the request with {@code error}. */
+    /**
+     * Fails the request with {@code error}.
+     *
+     * @param error what the request's future fails with
+     */
     public void fail(Throwable error) {
       future.completeExceptionally(error);
     }
@@ -321,13 +370,21 @@ public final class FakeCluster implements Cluster {
     /**
      * Sets the largest alloc: larger needs are refused by {@link #canAllocate}, and granted allocs
      * are capped at it.
+     *
+     * @param maxAlloc the largest alloc
+     * @return this builder
      */
     public Builder maxAlloc(Resources maxAlloc) {
       this.maxAlloc = Objects.requireNonNull(maxAlloc, "maxAlloc");
       return this;
     }
 
-    /** Sets the alloc shapes the cluster has; a grant picks the smallest that holds the request. */
+    /**
+     * Sets the alloc shapes the cluster has; a grant picks the smallest that holds the request.
+     *
+     * @param shapes the shapes; at least one
+     * @return this builder
+     */
     public Builder menu(Resources... shapes) {
       if (shapes.length == 0) {
         throw new IllegalArgumentException("menu must not be empty");
@@ -336,7 +393,11 @@ public final class FakeCluster implements Cluster {
       return this;
     }
 
-    /** Makes the cluster grant every request at once, sized as {@link Request#grant()} does. */
+    /**
+     * Makes the cluster grant every request at once, sized as {@link Request#grant()} does.
+     *
+     * @return this builder
+     */
     public Builder automatic() {
       this.automatic = true;
       return this;
@@ -345,6 +406,9 @@ public final class FakeCluster implements Cluster {
     /**
      * Limits an automatic cluster to {@code allocs} live allocs; further requests fail with
      * {@link AllocationException.Kind#NOT_NOW}.
+     *
+     * @param allocs the most live allocs, at least 1
+     * @return this builder
      */
     public Builder quota(int allocs) {
       if (allocs < 1) {
@@ -357,6 +421,9 @@ public final class FakeCluster implements Cluster {
     /**
      * Makes every exec succeed by itself {@code duration} after it starts (at once if zero), on the
      * cluster's time source.
+     *
+     * @param duration how long each exec runs; not negative
+     * @return this builder
      */
     public Builder execDuration(Duration duration) {
       if (duration.isNegative()) {
@@ -366,19 +433,33 @@ public final class FakeCluster implements Cluster {
       return this;
     }
 
-    /** Sets the interval allocs ask for between keepalives. */
+    /**
+     * Sets the interval allocs ask for between keepalives.
+     *
+     * @param interval the delay each keepalive answers with
+     * @return this builder
+     */
     public Builder keepaliveInterval(Duration interval) {
       this.keepaliveInterval = Objects.requireNonNull(interval, "interval");
       return this;
     }
 
-    /** Sets the time source for exec durations; default the system's. */
+    /**
+     * Sets the time source for exec durations; default the system's.
+     *
+     * @param time the time source
+     * @return this builder
+     */
     public Builder timeSource(TimeSource time) {
       this.time = Objects.requireNonNull(time, "time");
       return this;
     }
 
-    /** Builds the cluster. */
+    /**
+     * Builds the cluster.
+     *
+     * @return the cluster
+     */
     public FakeCluster build() {
       if (maxAlloc != null && !menu.isEmpty()) {
         throw new IllegalStateException("set either a max alloc or a menu, not both");

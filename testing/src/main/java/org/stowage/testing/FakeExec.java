@@ -42,12 +42,20 @@ public final class FakeExec implements Exec {
     return request.id();
   }
 
-  /** Returns what the scheduler asked to run. */
+  /**
+   * Returns what the scheduler asked to run.
+   *
+   * @return the request the exec was started with
+   */
   public ExecRequest request() {
     return request;
   }
 
-  /** Returns the alloc it runs on. */
+  /**
+   * Returns the alloc it runs on.
+   *
+   * @return the alloc that started it
+   */
   public FakeAlloc alloc() {
     return alloc;
   }
@@ -63,12 +71,20 @@ public final class FakeExec implements Exec {
     result.complete(new ExecResult(KILLED_EXIT_CODE, "", "killed", Fileset.empty()));
   }
 
-  /** Returns true if the scheduler killed this exec. */
+  /**
+   * Returns true if the scheduler killed this exec.
+   *
+   * @return whether {@link #kill()} was called
+   */
   public boolean isKilled() {
     return killed;
   }
 
-  /** Returns true once the exec has ended, however. */
+  /**
+   * Returns true once the exec has ended, however.
+   *
+   * @return whether the result is complete
+   */
   public boolean isDone() {
     return result.isDone();
   }
@@ -76,6 +92,10 @@ public final class FakeExec implements Exec {
   /**
    * Writes an output file: its bytes go into the alloc's repository, and the next
    * {@link #succeed()} or {@link #exit(int)} reports it at {@code path}.
+   *
+   * @param path the file's relative path among the outputs
+   * @param content the file's text, stored as UTF-8
+   * @return this exec
    */
   public FakeExec output(String path, String content) {
     byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
@@ -84,22 +104,41 @@ public final class FakeExec implements Exec {
     return this;
   }
 
-  /** Ends the exec with exit code 0 and the outputs written so far; false if it had ended. */
+  /**
+   * Ends the exec with exit code 0 and the outputs written so far; false if it had ended.
+   *
+   * @return false if the exec had already ended
+   */
   public boolean succeed() {
     return exit(0);
   }
 
-  /** Ends the exec with {@code exitCode}; false if it had already ended. */
+  /**
+   * Ends the exec with {@code exitCode}; false if it had already ended.
+   *
+   * @param exitCode the process exit code
+   * @return false if the exec had already ended
+   */
   public boolean exit(int exitCode) {
     return complete(new ExecResult(exitCode, "", "", Fileset.of(outputs)));
   }
 
-  /** Ends the exec with {@code result}; false if it had already ended. */
+  /**
+   * Ends the exec with {@code result}; false if it had already ended.
+   *
+   * @param result the result to report
+   * @return false if the exec had already ended
+   */
   public boolean complete(ExecResult result) {
     return this.result.complete(result);
   }
 
-  /** Makes the exec fail with {@code cause}; false if it had already ended. */
+  /**
+   * Makes the exec fail with {@code cause}; false if it had already ended.
+   *
+   * @param cause what the result's future fails with
+   * @return false if the exec had already ended
+   */
   public boolean fail(Throwable cause) {
     return result.completeExceptionally(cause);
   }

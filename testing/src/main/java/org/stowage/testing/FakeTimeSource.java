@@ -47,6 +47,8 @@ public final class FakeTimeSource implements TimeSource {
   /**
    * Moves time forward by {@code duration}, running every action that falls due on the way, each
    * with the time set to its deadline.
+   *
+   * @param duration how far to move; not negative
    */
   public void advance(Duration duration) {
     if (duration.isNegative()) {
@@ -71,12 +73,20 @@ public final class FakeTimeSource implements TimeSource {
     }
   }
 
-  /** Returns how many actions are scheduled and have not run. */
+  /**
+   * Returns how many actions are scheduled and have not run.
+   *
+   * @return the number of pending actions
+   */
   public synchronized int pendingTimers() {
     return timers.size();
   }
 
-  /** Returns how long until the next scheduled action, or null if there is none. */
+  /**
+   * Returns how long until the next scheduled action, or null if there is none.
+   *
+   * @return the delay until the next action, or null
+   */
   public synchronized @Nullable Duration nextDeadline() {
     Timer t = timers.peek();
     return t == null ? null : Duration.ofNanos(t.deadline - now);

@@ -14,6 +14,8 @@ public final class Heap {
   /**
    * Returns the heap in use after asking for a full collection a few times: the least of the
    * readings, so garbage that one collection missed does not count.
+   *
+   * @return the heap in use, in bytes
    */
   public static long usedAfterGc() {
     var memory = ManagementFactory.getMemoryMXBean();

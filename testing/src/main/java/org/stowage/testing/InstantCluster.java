@@ -28,17 +28,29 @@ public final class InstantCluster implements Cluster {
   private final AtomicInteger ids = new AtomicInteger();
   private final AtomicInteger freed = new AtomicInteger();
 
-  /** Creates a cluster whose allocs all have {@code shape}. */
+  /**
+   * Creates a cluster whose allocs all have {@code shape}.
+   *
+   * @param shape the capacity of every alloc
+   */
   public InstantCluster(Resources shape) {
     this.shape = shape;
   }
 
-  /** Returns how many allocs were granted. */
+  /**
+   * Returns how many allocs were granted.
+   *
+   * @return the number of allocs granted
+   */
   public int granted() {
     return ids.get();
   }
 
-  /** Returns how many allocs were freed. */
+  /**
+   * Returns how many allocs were freed.
+   *
+   * @return the number of allocs freed
+   */
   public int freed() {
     return freed.get();
   }

@@ -23,6 +23,10 @@ public final class Workloads {
    * Returns {@code count} sizes from 0.5 cpu / 1 GiB to 8 cpu / 32 GiB: cpu drawn uniformly from
    * {0.5, 1, 2, 4, 8} and memory, independently, from {1, 2, 4, 8, 16, 32} GiB. Independent
    * dimensions are the hard case for packing: shapes do not line up.
+   *
+   * @param seed the seed of the random draws; the same seed gives the same sizes
+   * @param count how many sizes to return
+   * @return the sizes
    */
   public static List<Resources> mixedSizes(long seed, int count) {
     Random random = new Random(seed);
@@ -35,7 +39,14 @@ public final class Workloads {
     return out;
   }
 
-  /** Returns one task per size, each running {@code command}, named {@code <prefix>-<index>}. */
+  /**
+   * Returns one task per size, each running {@code command}, named {@code <prefix>-<index>}.
+   *
+   * @param sizes the tasks' resources, one task each
+   * @param prefix the stem of the tasks' names
+   * @param command the program and its arguments
+   * @return the tasks, in the order of {@code sizes}
+   */
   public static List<Task> tasks(List<Resources> sizes, String prefix, String... command) {
     List<Task> out = new ArrayList<>(sizes.size());
     for (int i = 0; i < sizes.size(); i++) {
@@ -51,6 +62,10 @@ public final class Workloads {
   /**
    * Returns the fewest allocs of {@code capacity} that could possibly hold {@code sizes} at once:
    * the largest over dimensions of ceil(total need / capacity). No packing can do better.
+   *
+   * @param sizes the needs to hold
+   * @param capacity the capacity of one alloc
+   * @return the least number of allocs
    */
   public static int lowerBound(List<Resources> sizes, Resources capacity) {
     Resources total = Resources.empty();
