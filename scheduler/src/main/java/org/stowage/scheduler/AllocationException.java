@@ -25,6 +25,7 @@ public final class AllocationException extends RuntimeException {
     NEVER
   }
 
+  /** Whether the failure may pass, serialized with the exception. */
   private final Kind kind;
 
   /**

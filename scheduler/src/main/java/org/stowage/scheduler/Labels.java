@@ -17,7 +17,11 @@ public record Labels(Map<String, String> values) {
 
   private static final Labels EMPTY = new Labels(Map.of());
 
-  /** Validates and copies the pairs, sorted by key for stable output. */
+  /**
+   * Validates and copies the pairs, sorted by key for stable output.
+   *
+   * @param values the pairs, with non-empty keys
+   */
   public Labels {
     Objects.requireNonNull(values, "values");
     TreeMap<String, String> copy = new TreeMap<>();
@@ -32,22 +36,45 @@ public record Labels(Map<String, String> values) {
     values = java.util.Collections.unmodifiableMap(copy);
   }
 
-  /** Returns no labels. */
+  /**
+   * Returns no labels.
+   *
+   * @return the empty labels
+   */
   public static Labels empty() {
     return EMPTY;
   }
 
-  /** Returns one label. */
+  /**
+   * Returns one label.
+   *
+   * @param key the label's key; not empty
+   * @param value the label's value
+   * @return the labels
+   */
   public static Labels of(String key, String value) {
     return new Labels(Map.of(key, value));
   }
 
-  /** Returns two labels. */
+  /**
+   * Returns two labels.
+   *
+   * @param key1 the first key; not empty
+   * @param value1 the first value
+   * @param key2 the second key; not empty and not {@code key1}
+   * @param value2 the second value
+   * @return the labels
+   */
   public static Labels of(String key1, String value1, String key2, String value2) {
     return new Labels(Map.of(key1, value1, key2, value2));
   }
 
-  /** Returns the value of {@code key}, or null. */
+  /**
+   * Returns the value of {@code key}, or null.
+   *
+   * @param key the label's key
+   * @return its value, or null if there is no such label
+   */
   public @org.jspecify.annotations.Nullable String get(String key) {
     return values.get(key);
   }

@@ -50,7 +50,11 @@ public record Resources(Map<String, Double> amounts) {
   /** Relative slack in comparisons, so that sums of fractions such as 0.1 + 0.2 still fit 0.3. */
   private static final double EPSILON = 1e-9;
 
-  /** Validates and copies the quantities, dropping zeros. */
+  /**
+   * Validates and copies the quantities, dropping zeros.
+   *
+   * @param amounts the quantities by name; zeros are dropped
+   */
   public Resources {
     Objects.requireNonNull(amounts, "amounts");
     Map<String, Double> copy = new HashMap<>();
@@ -65,7 +69,11 @@ public record Resources(Map<String, Double> amounts) {
     amounts = Collections.unmodifiableMap(copy);
   }
 
-  /** Returns the resources with no quantities. */
+  /**
+   * Returns the resources with no quantities.
+   *
+   * @return the empty resources
+   */
   public static Resources empty() {
     return EMPTY;
   }
@@ -73,46 +81,97 @@ public record Resources(Map<String, Double> amounts) {
   /**
    * Returns one quantity.
    *
+   * @param name the quantity's name
+   * @param amount the quantity; finite and not negative
+   * @return the resources
    * @throws IllegalArgumentException if the name is empty or the amount is negative, NaN or infinite
    */
   public static Resources of(String name, double amount) {
     return new Resources(Map.of(name, amount));
   }
 
-  /** Returns two quantities; see {@link #of(String, double)}. */
+  /**
+   * Returns two quantities; see {@link #of(String, double)}.
+   *
+   * @param name1 the first name
+   * @param amount1 the first amount
+   * @param name2 the second name
+   * @param amount2 the second amount
+   * @return the resources
+   */
   public static Resources of(String name1, double amount1, String name2, double amount2) {
     return new Resources(Map.of(name1, amount1, name2, amount2));
   }
 
-  /** Returns three quantities; see {@link #of(String, double)}. */
+  /**
+   * Returns three quantities; see {@link #of(String, double)}.
+   *
+   * @param name1 the first name
+   * @param amount1 the first amount
+   * @param name2 the second name
+   * @param amount2 the second amount
+   * @param name3 the third name
+   * @param amount3 the third amount
+   * @return the resources
+   */
   public static Resources of(
       String name1, double amount1, String name2, double amount2, String name3, double amount3) {
     return new Resources(Map.of(name1, amount1, name2, amount2, name3, amount3));
   }
 
-  /** Returns four quantities; see {@link #of(String, double)}. */
+  /**
+   * Returns four quantities; see {@link #of(String, double)}.
+   *
+   * @param name1 the first name
+   * @param amount1 the first amount
+   * @param name2 the second name
+   * @param amount2 the second amount
+   * @param name3 the third name
+   * @param amount3 the third amount
+   * @param name4 the fourth name
+   * @param amount4 the fourth amount
+   * @return the resources
+   */
   public static Resources of(
       String name1, double amount1, String name2, double amount2,
       String name3, double amount3, String name4, double amount4) {
     return new Resources(Map.of(name1, amount1, name2, amount2, name3, amount3, name4, amount4));
   }
 
-  /** Returns the amount of {@code name}, or 0 if it is absent. */
+  /**
+   * Returns the amount of {@code name}, or 0 if it is absent.
+   *
+   * @param name the quantity's name
+   * @return its amount
+   */
   public double get(String name) {
     return amounts.getOrDefault(name, 0.0);
   }
 
-  /** Returns the names with a non-zero amount. */
+  /**
+   * Returns the names with a non-zero amount.
+   *
+   * @return the names, in no particular order
+   */
   public Set<String> names() {
     return amounts.keySet();
   }
 
-  /** Returns true if every amount is zero. */
+  /**
+   * Returns true if every amount is zero.
+   *
+   * @return whether there is no quantity
+   */
   public boolean isEmpty() {
     return amounts.isEmpty();
   }
 
-  /** Returns the sum, name by name. */
+  /**
+   * Returns the sum, name by name.
+   *
+   * @param other the resources to add
+   * @return the sum
+   */
   public Resources plus(Resources other) {
     Map<String, Double> sum = new HashMap<>(amounts);
     other.amounts.forEach((name, amount) -> sum.merge(name, amount, Double::sum));
@@ -122,6 +181,8 @@ public record Resources(Map<String, Double> amounts) {
   /**
    * Returns the difference, name by name.
    *
+   * @param other the resources to subtract
+   * @return the difference
    * @throws IllegalArgumentException if any amount would become negative
    */
   public Resources minus(Resources other) {
@@ -145,6 +206,8 @@ public record Resources(Map<String, Double> amounts) {
   /**
    * Returns every amount multiplied by {@code factor}.
    *
+   * @param factor the multiplier; finite and not negative
+   * @return the scaled resources
    * @throws IllegalArgumentException if the factor is negative, NaN or infinite
    */
   public Resources times(double factor) {
@@ -154,14 +217,24 @@ public record Resources(Map<String, Double> amounts) {
     return new Resources(scaled);
   }
 
-  /** Returns the larger amount of each name. */
+  /**
+   * Returns the larger amount of each name.
+   *
+   * @param other the resources to compare with
+   * @return the name-by-name maximum
+   */
   public Resources max(Resources other) {
     Map<String, Double> max = new HashMap<>(amounts);
     other.amounts.forEach((name, amount) -> max.merge(name, amount, Math::max));
     return new Resources(max);
   }
 
-  /** Returns the smaller amount of each name (absent names count as zero). */
+  /**
+   * Returns the smaller amount of each name (absent names count as zero).
+   *
+   * @param other the resources to compare with
+   * @return the name-by-name minimum
+   */
   public Resources min(Resources other) {
     Map<String, Double> min = new HashMap<>();
     amounts.forEach((name, amount) -> min.put(name, Math.min(amount, other.get(name))));
@@ -171,6 +244,9 @@ public record Resources(Map<String, Double> amounts) {
   /**
    * Returns true if every amount here is at most the same amount in {@code capacity}: a task
    * needing these resources fits in an alloc with that capacity.
+   *
+   * @param capacity the capacity to fit in
+   * @return whether these resources fit
    */
   public boolean fitsIn(Resources capacity) {
     for (Map.Entry<String, Double> e : amounts.entrySet()) {
@@ -197,7 +273,11 @@ public record Resources(Map<String, Double> amounts) {
     return out.append('}').toString();
   }
 
-  /** Returns the amounts in the order {@link #toString()} prints them, for stable output. */
+  /**
+   * Returns the amounts in the order {@link #toString()} prints them, for stable output.
+   *
+   * @return the amounts by name, in order
+   */
   public Map<String, Double> toOrderedMap() {
     Map<String, Double> ordered = new LinkedHashMap<>();
     for (String name : orderedNames()) {
@@ -216,7 +296,12 @@ public record Resources(Map<String, Double> amounts) {
     return names;
   }
 
-  /** Formats a byte count with a binary unit, e.g. {@code 4GiB} or {@code 1.5MiB}. */
+  /**
+   * Formats a byte count with a binary unit, e.g. {@code 4GiB} or {@code 1.5MiB}.
+   *
+   * @param amount the number of bytes
+   * @return the formatted size
+   */
   public static String bytes(double amount) {
     String[] units = {"TiB", "GiB", "MiB", "KiB"};
     long[] sizes = {TiB, GiB, MiB, KiB};

@@ -85,12 +85,20 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return a builder with the defaults
+   */
   public static Builder newBuilder() {
     return new Builder();
   }
 
-  /** Returns the scheduler's name. */
+  /**
+   * Returns the scheduler's name.
+   *
+   * @return its name
+   */
   public String name() {
     return name;
   }
@@ -99,6 +107,7 @@ public final class Scheduler implements AutoCloseable {
    * Submits tasks. Returns at once; the scheduler gathers submissions that arrive within the drain
    * timeout of each other and packs them together. Each task is owned by this scheduler from now on.
    *
+   * @param tasks the tasks to run; not empty
    * @throws NullPointerException if {@code tasks} or any task is null
    * @throws IllegalArgumentException if {@code tasks} is empty, a task was already submitted
    *     (here or elsewhere) or is already done, or a task has inputs and neither it nor this
@@ -126,7 +135,11 @@ public final class Scheduler implements AutoCloseable {
     engine.submit(records);
   }
 
-  /** Submits one task; see {@link #submit(Collection)}. */
+  /**
+   * Submits one task; see {@link #submit(Collection)}.
+   *
+   * @param task the task to run
+   */
   public void submit(Task task) {
     submit(List.of(Objects.requireNonNull(task, "task")));
   }
@@ -137,6 +150,7 @@ public final class Scheduler implements AutoCloseable {
    * {@link SchedulerEvent.Closed}; a listener added after the scheduler closed gets it at once, on
    * the calling thread. The listener must not block; an exception it throws is logged and ignored.
    *
+   * @param listener called with each event
    * @return a handle whose {@code close()} stops the calls
    */
   public AutoCloseable subscribe(java.util.function.Consumer<SchedulerEvent> listener) {
@@ -146,6 +160,8 @@ public final class Scheduler implements AutoCloseable {
   /**
    * Returns the scheduler's running totals, as of the end of its latest batch of events: they
    * always agree with each other. Cheap: no copying.
+   *
+   * @return the running totals
    */
   public SchedulerStats.Counts counts() {
     return engine.counts();
@@ -155,6 +171,8 @@ public final class Scheduler implements AutoCloseable {
    * Returns a snapshot of the scheduler's counts, allocs and tasks; see {@link SchedulerStats} for
    * what is consistent with what. Costs one record per task and alloc it lists; never blocks the
    * scheduler.
+   *
+   * @return the snapshot
    */
   public SchedulerStats stats() {
     return engine.stats();
@@ -164,6 +182,8 @@ public final class Scheduler implements AutoCloseable {
    * Returns the name the scheduler's MXBean is registered under
    * ({@code org.stowage:type=Scheduler,name=<name>}, or {@code <name>-2} and so on if another
    * scheduler of this JVM has the name), or null if it is not registered.
+   *
+   * @return the MXBean's name, or null
    */
   public @Nullable ObjectName jmxName() {
     return jmxName;
@@ -248,21 +268,36 @@ public final class Scheduler implements AutoCloseable {
 
     private Builder() {}
 
-    /** Sets a name, used in thread names, logs and messages; default {@code scheduler-N}. */
+    /**
+     * Sets a name, used in thread names, logs and messages; default {@code scheduler-N}.
+     *
+     * @param name the scheduler's name
+     * @return this builder
+     */
     public Builder name(String name) {
       requireUnset(this.name, "name");
       this.name = requireNotBlank(name, "name");
       return this;
     }
 
-    /** Sets where allocs come from. Required. */
+    /**
+     * Sets where allocs come from. Required.
+     *
+     * @param cluster the cluster to allocate from
+     * @return this builder
+     */
     public Builder cluster(Cluster cluster) {
       requireUnset(this.cluster, "cluster");
       this.cluster = Objects.requireNonNull(cluster, "cluster");
       return this;
     }
 
-    /** Sets the labels passed to {@link Cluster#allocate}; default none. */
+    /**
+     * Sets the labels passed to {@link Cluster#allocate}; default none.
+     *
+     * @param labels the labels for the cluster
+     * @return this builder
+     */
     public Builder labels(Labels labels) {
       requireUnset(this.labels, "labels");
       this.labels = Objects.requireNonNull(labels, "labels");
@@ -272,6 +307,9 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets how long the scheduler waits after a submission for more to arrive before it packs
      * them; default 50 ms. Zero packs every submission at once.
+     *
+     * @param drainTimeout the quiet time that ends a burst; not negative
+     * @return this builder
      */
     public Builder drainTimeout(Duration drainTimeout) {
       requireUnset(this.drainTimeout, "drain timeout");
@@ -282,6 +320,9 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets the longest a burst may be gathered, however steadily submissions keep arriving;
      * default 500 ms.
+     *
+     * @param maxDrainWait the longest a burst is gathered
+     * @return this builder
      */
     public Builder maxDrainWait(Duration maxDrainWait) {
       requireUnset(this.maxDrainWait, "max drain wait");
@@ -292,6 +333,9 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets the smallest alloc worth requesting; requests are at least this large in every
      * dimension; default {@code {cpu:1 mem:1GiB}}.
+     *
+     * @param minAlloc the smallest alloc to request
+     * @return this builder
      */
     public Builder minAlloc(Resources minAlloc) {
       requireUnset(this.minAlloc, "min alloc");
@@ -299,14 +343,24 @@ public final class Scheduler implements AutoCloseable {
       return this;
     }
 
-    /** Sets how many allocation requests may be in flight at once; default 5. */
+    /**
+     * Sets how many allocation requests may be in flight at once; default 5.
+     *
+     * @param maxPendingAllocs the most requests in flight
+     * @return this builder
+     */
     public Builder maxPendingAllocs(int maxPendingAllocs) {
       requireUnset(this.maxPendingAllocs, "max pending allocs");
       this.maxPendingAllocs = requirePositive(maxPendingAllocs, "max pending allocs");
       return this;
     }
 
-    /** Sets how long an alloc may run no task before it is freed; default 5 minutes. */
+    /**
+     * Sets how long an alloc may run no task before it is freed; default 5 minutes.
+     *
+     * @param maxAllocIdleTime how long an idle alloc is kept
+     * @return this builder
+     */
     public Builder maxAllocIdleTime(Duration maxAllocIdleTime) {
       requireUnset(this.maxAllocIdleTime, "max alloc idle time");
       this.maxAllocIdleTime = requireNotNegative(maxAllocIdleTime, "max alloc idle time");
@@ -316,6 +370,9 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets how many times a task may be lost (its alloc died) before it ends DONE with a
      * {@link TaskException.Kind#LOST} error; default 3.
+     *
+     * @param maxLostAttempts the most times a task may be lost
+     * @return this builder
      */
     public Builder maxLostAttempts(int maxLostAttempts) {
       requireUnset(this.maxLostAttempts, "max lost attempts");
@@ -326,6 +383,9 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets how many attempts of a task may fail (non-zero exit, exec error) before it ends DONE
      * with a {@link TaskException.Kind#FAILED} error; default 1, that is no retry.
+     *
+     * @param maxFailedAttempts the most failed attempts of a task
+     * @return this builder
      */
     public Builder maxFailedAttempts(int maxFailedAttempts) {
       requireUnset(this.maxFailedAttempts, "max failed attempts");
@@ -336,6 +396,9 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets how long a task may wait before it is placed ahead of all others and holds an alloc
      * for itself, so a stream of small tasks cannot starve it; default 1 minute.
+     *
+     * @param starvationThreshold how long a task may wait before it goes first
+     * @return this builder
      */
     public Builder starvationThreshold(Duration starvationThreshold) {
       requireUnset(this.starvationThreshold, "starvation threshold");
@@ -343,7 +406,12 @@ public final class Scheduler implements AutoCloseable {
       return this;
     }
 
-    /** Sets how long a keepalive may take before the alloc counts as dead; default 30 s. */
+    /**
+     * Sets how long a keepalive may take before the alloc counts as dead; default 30 s.
+     *
+     * @param keepaliveTimeout how long a keepalive may take
+     * @return this builder
+     */
     public Builder keepaliveTimeout(Duration keepaliveTimeout) {
       requireUnset(this.keepaliveTimeout, "keepalive timeout");
       this.keepaliveTimeout = requirePositive(keepaliveTimeout, "keepalive timeout");
@@ -354,6 +422,9 @@ public final class Scheduler implements AutoCloseable {
      * Sets how long a killed exec (cancelled, timed out, or killed because the scheduler closes)
      * may take to end before the scheduler gives up on it: the task ends DONE and its room on the
      * alloc is freed although the exec may still run; default 30 s.
+     *
+     * @param killTimeout how long a killed exec may take to end
+     * @return this builder
      */
     public Builder killTimeout(Duration killTimeout) {
       requireUnset(this.killTimeout, "kill timeout");
@@ -364,6 +435,10 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets the backoff after a failed allocation request: it starts at {@code initial} and doubles
      * with each failure in a row up to {@code max}; defaults 1 s and 1 minute.
+     *
+     * @param initial the backoff after the first failure
+     * @param max the longest backoff; at least {@code initial}
+     * @return this builder
      */
     public Builder allocBackoff(Duration initial, Duration max) {
       requireUnset(this.backoffInitial, "alloc backoff");
@@ -378,7 +453,12 @@ public final class Scheduler implements AutoCloseable {
       return this;
     }
 
-    /** Sets how long {@link Scheduler#close()} waits; default 1 minute. */
+    /**
+     * Sets how long {@link Scheduler#close()} waits; default 1 minute.
+     *
+     * @param closeTimeout how long closing may take
+     * @return this builder
+     */
     public Builder closeTimeout(Duration closeTimeout) {
       requireUnset(this.closeTimeout, "close timeout");
       this.closeTimeout = requirePositive(closeTimeout, "close timeout");
@@ -388,6 +468,9 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets the clock and timers; default {@link TimeSource#system()}. Exists for tests and
      * simulations, which drive time by hand.
+     *
+     * @param timeSource the clock and timers
+     * @return this builder
      */
     public Builder timeSource(TimeSource timeSource) {
       requireUnset(this.timeSource, "time source");
@@ -398,6 +481,9 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets the executor for calls into allocs (start, keepalive, free, kill), which may block;
      * default a cached pool of daemon threads owned by the scheduler.
+     *
+     * @param executor runs the calls into allocs
+     * @return this builder
      */
     public Builder executor(Executor executor) {
       requireUnset(this.executor, "executor");
@@ -409,6 +495,9 @@ public final class Scheduler implements AutoCloseable {
      * Sets the repository for tasks that name none: their inputs are read from it and their outputs
      * written to it. Default none: such a task may have no inputs, and its outputs are not copied
      * off its alloc.
+     *
+     * @param repository the repository of tasks that name none
+     * @return this builder
      */
     public Builder repository(Repository repository) {
       requireUnset(this.repository, "repository");
@@ -419,6 +508,9 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets the transferer that stages inputs onto allocs and outputs back; default one with 8
      * concurrent copies on the scheduler's executor.
+     *
+     * @param transferer copies inputs and outputs
+     * @return this builder
      */
     public Builder transferer(Transferer transferer) {
       requireUnset(this.transferer, "transferer");
@@ -429,6 +521,10 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets how many finished tasks, and how many gone allocs, {@link Scheduler#stats()} keeps, and
      * for how long; older ones are forgotten. Default 10,000 and one hour.
+     *
+     * @param maxCount how many of each are kept
+     * @param maxAge how long each is kept
+     * @return this builder
      */
     public Builder statsRetention(int maxCount, Duration maxAge) {
       requireUnset(this.retainCount, "stats retention");
@@ -443,6 +539,9 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets whether the scheduler registers its MXBean ({@link SchedulerMXBean}) with the platform
      * MBean server while it is open; default true.
+     *
+     * @param register whether to register the MXBean
+     * @return this builder
      */
     public Builder jmx(boolean register) {
       requireUnset(this.jmx, "jmx");
@@ -453,6 +552,7 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Builds and starts the scheduler. The builder may be used again to build another.
      *
+     * @return the running scheduler
      * @throws IllegalStateException if no cluster was set
      * @throws IllegalArgumentException if max drain wait is shorter than the drain timeout
      */

@@ -17,7 +17,12 @@ public sealed interface SchedulerEvent {
    * @param status its new status
    */
   record TaskChanged(Task task, TaskStatus status) implements SchedulerEvent {
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param task the task
+     * @param status its new status
+     */
     public TaskChanged {
       Objects.requireNonNull(task, "task");
       Objects.requireNonNull(status, "status");
@@ -31,7 +36,12 @@ public sealed interface SchedulerEvent {
    * @param resources its capacity
    */
   record AllocUp(String allocId, Resources resources) implements SchedulerEvent {
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param allocId the alloc's id
+     * @param resources its capacity
+     */
     public AllocUp {
       Objects.requireNonNull(allocId, "allocId");
       Objects.requireNonNull(resources, "resources");
@@ -47,7 +57,13 @@ public sealed interface SchedulerEvent {
    * @param dead true if the alloc died rather than being freed
    */
   record AllocDown(String allocId, String reason, boolean dead) implements SchedulerEvent {
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param allocId the alloc's id
+     * @param reason why, in words
+     * @param dead true if the alloc died rather than being freed
+     */
     public AllocDown {
       Objects.requireNonNull(allocId, "allocId");
       Objects.requireNonNull(reason, "reason");
@@ -61,7 +77,11 @@ public sealed interface SchedulerEvent {
    * @param scheduler the scheduler's name
    */
   record Closed(String scheduler) implements SchedulerEvent {
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param scheduler the scheduler's name
+     */
     public Closed {
       Objects.requireNonNull(scheduler, "scheduler");
     }
@@ -76,7 +96,13 @@ public sealed interface SchedulerEvent {
    */
   record AllocRefused(Requirements requirements, String reason, boolean never)
       implements SchedulerEvent {
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param requirements what was asked for
+     * @param reason the cluster's answer
+     * @param never true if the cluster said it can never allocate that
+     */
     public AllocRefused {
       Objects.requireNonNull(requirements, "requirements");
       Objects.requireNonNull(reason, "reason");

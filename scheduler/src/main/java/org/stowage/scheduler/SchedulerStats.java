@@ -25,7 +25,14 @@ import org.stowage.scheduler.internal.StatsJson;
 public record SchedulerStats(
     String scheduler, Counts counts, List<AllocStats> allocs, List<TaskStats> tasks) {
 
-  /** Validates and copies the fields. */
+  /**
+   * Validates and copies the fields.
+   *
+   * @param scheduler the scheduler's name
+   * @param counts the running totals
+   * @param allocs the live allocs, then the retained dead and freed ones
+   * @param tasks the tasks not yet done, then the retained finished ones
+   */
   public SchedulerStats {
     Objects.requireNonNull(scheduler, "scheduler");
     Objects.requireNonNull(counts, "counts");
@@ -33,7 +40,11 @@ public record SchedulerStats(
     tasks = List.copyOf(tasks);
   }
 
-  /** Returns the snapshot as JSON, in the format documented in the README ("Stats as JSON"). */
+  /**
+   * Returns the snapshot as JSON, in the format documented in the README ("Stats as JSON").
+   *
+   * @return the JSON text
+   */
   public String toJson() {
     return StatsJson.write(this);
   }
@@ -41,6 +52,8 @@ public record SchedulerStats(
   /**
    * Reads a snapshot written by {@link #toJson()}.
    *
+   * @param json text written by {@link #toJson()}
+   * @return the snapshot
    * @throws IllegalArgumentException if the text is not such a snapshot
    */
   public static SchedulerStats fromJson(String json) {
@@ -120,7 +133,17 @@ public record SchedulerStats(
       double ageSeconds,
       double idleSeconds) {
 
-    /** Validates and copies the fields. */
+    /**
+     * Validates and copies the fields.
+     *
+     * @param id the alloc's id
+     * @param state live, dead or freed
+     * @param capacity its resources
+     * @param free what no task holds, per resource
+     * @param tasks the ids of the attempts placed on it
+     * @param ageSeconds how long since it came up
+     * @param idleSeconds how long it has run no task (0 while busy)
+     */
     public AllocStats {
       Objects.requireNonNull(id, "id");
       Objects.requireNonNull(state, "state");
@@ -158,7 +181,21 @@ public record SchedulerStats(
       @Nullable String error,
       double secondsInState) {
 
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param key the task's key ({@link Task#key()})
+     * @param name the task's name
+     * @param id the current attempt's id
+     * @param attempt the current attempt, from 0
+     * @param state the current state
+     * @param resources what it needs
+     * @param alloc the alloc of the current attempt, while placed
+     * @param waiting why it waits, while INIT
+     * @param errorKind why it failed, once DONE without success
+     * @param error the failure's message, once DONE without success
+     * @param secondsInState how long it has been in its current state
+     */
     public TaskStats {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(name, "name");

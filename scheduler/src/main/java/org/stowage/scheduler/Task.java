@@ -276,35 +276,60 @@ public final class Task {
 
     private Builder() {}
 
-    /** Sets a human-readable name, used in logs and messages. */
+    /**
+     * Sets a human-readable name, used in logs and messages.
+     *
+     * @param name the task's name
+     * @return this builder
+     */
     public Builder name(String name) {
       requireUnset(this.name, "name");
       this.name = requireNotBlank(name, "name");
       return this;
     }
 
-    /** Sets what the task needs on its alloc; default none. */
+    /**
+     * Sets what the task needs on its alloc; default none.
+     *
+     * @param resources the task's needs
+     * @return this builder
+     */
     public Builder resources(Resources resources) {
       requireUnset(this.resources, "resources");
       this.resources = Objects.requireNonNull(resources, "resources");
       return this;
     }
 
-    /** Sets the priority: lower runs first; default 0. */
+    /**
+     * Sets the priority: lower runs first; default 0.
+     *
+     * @param priority the priority
+     * @return this builder
+     */
     public Builder priority(int priority) {
       requireUnset(this.priority, "priority");
       this.priority = priority;
       return this;
     }
 
-    /** Sets what to run. */
+    /**
+     * Sets what to run.
+     *
+     * @param exec the command and environment
+     * @return this builder
+     */
     public Builder exec(ExecConfig exec) {
       requireUnset(this.exec, "exec");
       this.exec = Objects.requireNonNull(exec, "exec");
       return this;
     }
 
-    /** Sets the command to run, with no extra environment. */
+    /**
+     * Sets the command to run, with no extra environment.
+     *
+     * @param command the program and its arguments; not empty
+     * @return this builder
+     */
     public Builder command(String... command) {
       return exec(ExecConfig.of(command));
     }
@@ -312,6 +337,9 @@ public final class Task {
     /**
      * Sets how long one attempt may stage and run before it is killed; the task then ends DONE
      * with a {@link TaskException.Kind#TIMED_OUT} error. Default: no limit.
+     *
+     * @param timeout the limit of one attempt
+     * @return this builder
      */
     public Builder timeout(Duration timeout) {
       requireUnset(this.timeout, "timeout");
@@ -322,6 +350,9 @@ public final class Task {
     /**
      * Sets the repository the task's inputs are read from and its outputs written to; default the
      * scheduler's.
+     *
+     * @param repository the task's repository
+     * @return this builder
      */
     public Builder repository(Repository repository) {
       requireUnset(this.repository, "repository");
@@ -335,6 +366,9 @@ public final class Task {
      * directory; use {@code "."} for the top level. The objects are read from the task's
      * repository.
      *
+     * @param dir the directory to lay the files out under, relative
+     * @param files the files, by path under {@code dir}
+     * @return this builder
      * @throws IllegalArgumentException if {@code dir} is not a clean relative path, was already
      *     used, or a path of these files is already taken by another input
      */
@@ -348,7 +382,12 @@ public final class Task {
       return this;
     }
 
-    /** Sets the task's labels; default none. */
+    /**
+     * Sets the task's labels; default none.
+     *
+     * @param labels the task's labels
+     * @return this builder
+     */
     public Builder labels(Labels labels) {
       requireUnset(this.labels, "labels");
       this.labels = Objects.requireNonNull(labels, "labels");
@@ -358,6 +397,7 @@ public final class Task {
     /**
      * Builds the task. The builder may be used again to build another, independent task.
      *
+     * @return the task
      * @throws IllegalStateException if no command was set
      */
     public Task build() {

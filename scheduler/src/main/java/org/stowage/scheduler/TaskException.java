@@ -35,10 +35,16 @@ public final class TaskException extends RuntimeException {
     UNAVAILABLE
   }
 
+  /** The kind of failure, serialized with the exception. */
   private final Kind kind;
   private final transient @Nullable ExecResult result;
 
-  /** Creates an exception of {@code kind} with a message naming the task. */
+  /**
+   * Creates an exception of {@code kind} with a message naming the task.
+   *
+   * @param kind what went wrong
+   * @param message names the task and says what happened
+   */
   public TaskException(Kind kind, String message) {
     this(kind, message, null, null);
   }
@@ -46,6 +52,11 @@ public final class TaskException extends RuntimeException {
   /**
    * Creates an exception of {@code kind} with a message naming the task, the exec result of the
    * last attempt if there was one, and a cause.
+   *
+   * @param kind what went wrong
+   * @param message names the task and says what happened
+   * @param result the last attempt's exec result, or null
+   * @param cause the underlying failure, or null
    */
   public TaskException(
       Kind kind, String message, @Nullable ExecResult result, @Nullable Throwable cause) {
@@ -54,12 +65,20 @@ public final class TaskException extends RuntimeException {
     this.result = result;
   }
 
-  /** Returns the kind of failure. */
+  /**
+   * Returns the kind of failure.
+   *
+   * @return the kind
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** Returns the last attempt's exec result (exit code, output tails), if it ran to the end. */
+  /**
+   * Returns the last attempt's exec result (exit code, output tails), if it ran to the end.
+   *
+   * @return the exec result, or null
+   */
   public @Nullable ExecResult result() {
     return result;
   }

@@ -16,12 +16,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public interface TimeSource {
 
-  /** Returns a monotonic time in nanoseconds, like {@link System#nanoTime()}. */
+  /**
+   * Returns a monotonic time in nanoseconds, like {@link System#nanoTime()}.
+   *
+   * @return the current time in nanoseconds
+   */
   long nanoTime();
 
   /**
    * Runs {@code action} once, {@code delay} from now.
    *
+   * @param delay how long from now
+   * @param action what to run
    * @return a handle that cancels the action if it has not run yet
    */
   Cancellable schedule(Duration delay, Runnable action);
@@ -33,7 +39,11 @@ public interface TimeSource {
     void cancel();
   }
 
-  /** Returns the system's monotonic clock, with timers on one shared daemon thread. */
+  /**
+   * Returns the system's monotonic clock, with timers on one shared daemon thread.
+   *
+   * @return the system's time source
+   */
   static TimeSource system() {
     return SystemTimeSource.INSTANCE;
   }
