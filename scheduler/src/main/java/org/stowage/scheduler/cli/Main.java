@@ -87,7 +87,11 @@ public final class Main {
 
   private Main() {}
 
-  /** Runs the command and exits with its exit code. */
+  /**
+   * Runs the command and exits with its exit code.
+   *
+   * @param args the command line
+   */
   public static void main(String[] args) {
     System.exit(run(args, System.out, System.err, stderrIsTerminal()));
   }

@@ -77,7 +77,13 @@ public final class Jmx implements SchedulerMXBean {
   private final Supplier<Counts> counts;
   private @Nullable ObjectName registered;
 
-  /** Creates the view of one scheduler. */
+  /**
+   * Creates the view of one scheduler.
+   *
+   * @param name the scheduler's name
+   * @param stats takes a snapshot
+   * @param counts reads the running totals
+   */
   public Jmx(String name, Supplier<SchedulerStats> stats, Supplier<Counts> counts) {
     this.name = name;
     this.stats = stats;
@@ -121,7 +127,13 @@ public final class Jmx implements SchedulerMXBean {
     }
   }
 
-  /** Returns {@code org.stowage:type=Scheduler,name=<name>}, quoting the name if it must be. */
+  /**
+   * Returns {@code org.stowage:type=Scheduler,name=<name>}, quoting the name if it must be.
+   *
+   * @param name the scheduler's name
+   * @return the MXBean's name
+   * @throws JMException if no valid object name can be made
+   */
   public static ObjectName objectName(String name) throws JMException {
     String value = name.matches("[A-Za-z0-9_.\\-]+") ? name : ObjectName.quote(name);
     return new ObjectName("org.stowage:type=Scheduler,name=" + value);

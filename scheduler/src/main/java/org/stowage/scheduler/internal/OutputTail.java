@@ -18,7 +18,11 @@ public final class OutputTail {
   private long total;
   private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
-  /** Creates a tail that keeps the last {@code capacity} bytes. */
+  /**
+   * Creates a tail that keeps the last {@code capacity} bytes.
+   *
+   * @param capacity how many bytes to keep, at least 1
+   */
   public OutputTail(int capacity) {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be >= 1 but was " + capacity);
@@ -30,6 +34,8 @@ public final class OutputTail {
    * Reads {@code in} to its end, keeping the tail, then closes it and completes
    * {@link #drained()}. A read error ends the draining as the end of the stream would: what was
    * read is kept. Blocks until the end of the stream.
+   *
+   * @param in the stream to read
    */
   public void drain(InputStream in) {
     byte[] buffer = new byte[8192];
@@ -44,7 +50,11 @@ public final class OutputTail {
     }
   }
 
-  /** Completes when {@link #drain} has reached the end of its stream. */
+  /**
+   * Completes when {@link #drain} has reached the end of its stream.
+   *
+   * @return the future of the end of the stream
+   */
   public CompletableFuture<Void> drained() {
     return drained;
   }
@@ -52,6 +62,8 @@ public final class OutputTail {
   /**
    * Returns the tail as text, decoding it as UTF-8; a character cut in two at the start of the
    * tail is dropped.
+   *
+   * @return the tail's text
    */
   public synchronized String text() {
     int size = (int) Math.min(total, ring.length);

@@ -76,6 +76,13 @@ public abstract class ProcessExec implements Exec {
    * constructed.
    *
    * @param backend the backend's name for {@link #toString()}, such as {@code local}
+   * @param request what the exec runs
+   * @param allocId the id of the alloc it runs on
+   * @param sandbox its working directory
+   * @param repository the alloc's repository, which the outputs are collected into
+   * @param executor runs the exec's work
+   * @param timer runs delayed work such as a forced kill
+   * @param process the started process
    */
   protected ProcessExec(String backend, ExecRequest request, String allocId, Path sandbox,
       FileRepository repository, Executor executor, ScheduledExecutorService timer,
@@ -95,7 +102,14 @@ public abstract class ProcessExec implements Exec {
    * comes from {@code builder} once the sandbox exists, runs in the sandbox, and gets the request's
    * environment and then {@code environment} (which the request cannot override).
    *
+   * @param request what to run
+   * @param allocId the id of the alloc it runs on, for messages
+   * @param sandbox the working directory to create
+   * @param repository the alloc's repository, which holds the inputs' objects
    * @param program what is started, for the message when it cannot be
+   * @param builder makes the process builder
+   * @param environment variables set after the request's
+   * @return the started process
    * @throws java.io.UncheckedIOException if the sandbox cannot be laid out or the process cannot
    *     be started
    * @throws RuntimeException as {@link Sandbox#create} throws it; in every case the sandbox is
@@ -159,12 +173,20 @@ public abstract class ProcessExec implements Exec {
     }
   }
 
-  /** Completes once the exec's process has ended and its sandbox is gone (or could not be). */
+  /**
+   * Completes once the exec's process has ended and its sandbox is gone (or could not be).
+   *
+   * @return the future of the end
+   */
   public final CompletableFuture<Void> ended() {
     return ended;
   }
 
-  /** Returns the exec's working directory; it exists only while the exec runs. */
+  /**
+   * Returns the exec's working directory; it exists only while the exec runs.
+   *
+   * @return the sandbox directory
+   */
   public final Path sandbox() {
     return sandbox;
   }
@@ -173,6 +195,10 @@ public abstract class ProcessExec implements Exec {
    * Records the first stop: {@code lost} if the exec is stopped because its alloc is lost,
    * {@code why} in words. Returns true if this is the first stop and the result is not done, that
    * is, if the caller should now {@linkplain #terminate() stop the process}.
+   *
+   * @param lost whether the alloc is lost
+   * @param why the reason, in words
+   * @return whether the caller should stop the process
    */
   protected final boolean stop(boolean lost, String why) {
     return stop.compareAndSet(null, new Stop(lost, why)) && !result.isDone();
@@ -184,12 +210,18 @@ public abstract class ProcessExec implements Exec {
   /**
    * Runs on a thread of the executor once the process ended; the exec completes when the returned
    * future does. By default, waits up to {@link #TAIL_WAIT} for the output tails.
+   *
+   * @return a future the exec's completion waits for
    */
   protected CompletableFuture<?> settle() {
     return tailsDrained();
   }
 
-  /** Completes when both tails are drained, or after {@link #TAIL_WAIT}. */
+  /**
+   * Completes when both tails are drained, or after {@link #TAIL_WAIT}.
+   *
+   * @return the future of both tails drained
+   */
   protected final CompletableFuture<Void> tailsDrained() {
     return CompletableFuture.allOf(stdout.drained(), stderr.drained())
         .completeOnTimeout(null, TAIL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -199,6 +231,8 @@ public abstract class ProcessExec implements Exec {
    * Called when the process ended and the exec was not stopped, before outputs are collected:
    * returns the exception to complete the result with if the alloc was lost, in which case no
    * outputs are collected. By default, null.
+   *
+   * @return the exception if the alloc was lost, else null
    */
   protected @Nullable AllocLostException lostWhenEnded() {
     return null;
@@ -208,37 +242,64 @@ public abstract class ProcessExec implements Exec {
    * Called after the sandbox was deleted, if the exec was stopped (perhaps while its outputs were
    * being collected): returns the exception to complete the result with instead, if {@code why}
    * says the alloc was lost. By default, null.
+   *
+   * @param why the first stop
+   * @return the exception if the alloc was lost, else null
    */
   protected @Nullable AllocLostException lostWhenStopped(Stop why) {
     return null;
   }
 
-  /** Returns the request the exec runs. */
+  /**
+   * Returns the request the exec runs.
+   *
+   * @return the request
+   */
   protected final ExecRequest request() {
     return request;
   }
 
-  /** Returns the id of the alloc the exec runs on. */
+  /**
+   * Returns the id of the alloc the exec runs on.
+   *
+   * @return the alloc's id
+   */
   protected final String allocId() {
     return allocId;
   }
 
-  /** Returns the process. */
+  /**
+   * Returns the process.
+   *
+   * @return the process
+   */
   protected final Process process() {
     return process;
   }
 
-  /** Returns the executor that runs the exec's work. */
+  /**
+   * Returns the executor that runs the exec's work.
+   *
+   * @return the executor
+   */
   protected final Executor executor() {
     return executor;
   }
 
-  /** Returns the timer for delayed work such as a forced kill. */
+  /**
+   * Returns the timer for delayed work such as a forced kill.
+   *
+   * @return the timer
+   */
   protected final ScheduledExecutorService timer() {
     return timer;
   }
 
-  /** Returns the standard error kept so far. */
+  /**
+   * Returns the standard error kept so far.
+   *
+   * @return the tail of standard error
+   */
   protected final String stderrText() {
     return stderr.text();
   }

@@ -39,6 +39,9 @@ public final class Sandbox {
    * {@code repository} (a read-only copy where the file system cannot link), and an empty
    * {@value #OUT} directory.
    *
+   * @param dir the directory to create
+   * @param inputs the files to lay out, by relative path
+   * @param repository holds the inputs' objects
    * @throws IllegalArgumentException if an input lies inside {@value #OUT}
    * @throws IllegalStateException if an input's object is not in {@code repository}
    * @throws IOException if the directory cannot be laid out
@@ -68,6 +71,9 @@ public final class Sandbox {
    * them by their path relative to {@value #OUT}. Symbolic links and other special files are
    * skipped: they are not content a task can hand on.
    *
+   * @param dir the sandbox directory
+   * @param repository where the outputs' objects go
+   * @return the outputs, by relative path
    * @throws IllegalArgumentException if a file's path cannot be a {@link Fileset} path (it holds
    *     a backslash, for example)
    * @throws IOException if a file cannot be read
@@ -98,6 +104,9 @@ public final class Sandbox {
    * Deletes {@code dir} and everything under it, first giving back the owner's permissions on
    * directories a process took them from. Symbolic links are deleted, never followed. Does nothing
    * if {@code dir} does not exist.
+   *
+   * @param dir the directory to delete
+   * @throws IOException if something under it cannot be deleted
    */
   public static void delete(Path dir) throws IOException {
     if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {

@@ -62,8 +62,12 @@ public abstract class SandboxAlloc<X extends ProcessExec> implements Alloc {
   /**
    * Creates the alloc's bookkeeping.
    *
+   * @param id the alloc's id
    * @param lostWord how the backend says that the alloc is lost in messages, such as {@code lost}
    *     or {@code dead}
+   * @param resources the alloc's capacity
+   * @param dir the alloc's directory
+   * @param repository the alloc's repository, in {@code dir}
    * @param executor runs the deletion of the directory when the alloc is freed
    */
   protected SandboxAlloc(String id, String lostWord, Resources resources, Path dir,
@@ -121,12 +125,19 @@ public abstract class SandboxAlloc<X extends ProcessExec> implements Alloc {
   /**
    * Starts the {@code n}th exec of the alloc in {@code sandbox}, which does not exist yet; called
    * under the monitor.
+   *
+   * @param request what to run
+   * @param n the exec's number in the alloc
+   * @param sandbox the working directory to create
+   * @return the started exec
    */
   protected abstract X startExec(ExecRequest request, int n, Path sandbox);
 
   /**
    * Returns a failed future for a keepalive if the alloc is lost or freed, else null. Reads the
    * state without the monitor.
+   *
+   * @return the failed future, or null
    */
   protected final @Nullable CompletableFuture<Duration> refusal() {
     String why = lostBecause;
@@ -175,6 +186,9 @@ public abstract class SandboxAlloc<X extends ProcessExec> implements Alloc {
   /**
    * Stops the execs that ran when {@link #free()} was first called; the directory is deleted when
    * the returned future completes (normally or not). Called once, without the monitor.
+   *
+   * @param running the execs to stop
+   * @return a future completing once they are stopped
    */
   protected abstract CompletableFuture<?> stopExecs(List<X> running);
 
@@ -184,6 +198,10 @@ public abstract class SandboxAlloc<X extends ProcessExec> implements Alloc {
   /**
    * Marks the alloc lost, under the monitor, unless it is lost already or, if {@code unlessFreed},
    * freed. Returns the execs running then, or null if it did not mark it.
+   *
+   * @param why the reason, in words
+   * @param unlessFreed whether to leave a freed alloc alone
+   * @return the execs running then, or null
    */
   protected final synchronized @Nullable List<X> markLost(String why, boolean unlessFreed) {
     if (lostBecause != null || (unlessFreed && freed != null)) {
@@ -193,17 +211,29 @@ public abstract class SandboxAlloc<X extends ProcessExec> implements Alloc {
     return new ArrayList<>(running);
   }
 
-  /** Returns true while the alloc is neither lost nor freed. */
+  /**
+   * Returns true while the alloc is neither lost nor freed.
+   *
+   * @return whether the alloc is live
+   */
   public final synchronized boolean isLive() {
     return lostBecause == null && freed == null;
   }
 
-  /** Returns the execs running now. */
+  /**
+   * Returns the execs running now.
+   *
+   * @return the running execs
+   */
   protected final synchronized List<X> running() {
     return List.copyOf(running);
   }
 
-  /** Returns the alloc's directory. */
+  /**
+   * Returns the alloc's directory.
+   *
+   * @return the directory
+   */
   public final Path dir() {
     return dir;
   }
@@ -218,6 +248,8 @@ public abstract class SandboxAlloc<X extends ProcessExec> implements Alloc {
    * flag set.
    *
    * @param owner the cluster, in words, for the message
+   * @param allocs the allocs to free
+   * @param timeout how long to wait
    * @throws IllegalStateException if freeing an alloc failed or did not finish in time
    */
   public static void freeAll(String owner, List<? extends Alloc> allocs, Duration timeout) {
@@ -238,7 +270,11 @@ public abstract class SandboxAlloc<X extends ProcessExec> implements Alloc {
     return cleaned.length() > 64 ? cleaned.substring(0, 64) : cleaned;
   }
 
-  /** Returns the state for {@link #toString()}: lost, freed, and how many execs run. */
+  /**
+   * Returns the state for {@link #toString()}: lost, freed, and how many execs run.
+   *
+   * @return the state, in words
+   */
   protected final synchronized String state() {
     return (lostBecause != null ? " (" + lostWord + ": " + lostBecause + ")" : "")
         + (freed != null ? " (freed)" : "") + ", " + running.size() + " running";

@@ -37,7 +37,12 @@ public final class StatsJson {
 
   private StatsJson() {}
 
-  /** Returns {@code stats} as JSON. */
+  /**
+   * Returns {@code stats} as JSON.
+   *
+   * @param stats the snapshot
+   * @return the JSON text
+   */
   public static String write(SchedulerStats stats) {
     try {
       return MAPPER.writeValueAsString(stats);
@@ -49,6 +54,8 @@ public final class StatsJson {
   /**
    * Reads stats written by {@link #write}.
    *
+   * @param json text written by {@link #write}
+   * @return the stats
    * @throws IllegalArgumentException if the text is not such stats
    */
   public static SchedulerStats read(String json) {
@@ -59,7 +66,11 @@ public final class StatsJson {
     }
   }
 
-  /** Returns the mapper, for callers that write other records with resources in them. */
+  /**
+   * Returns the mapper, for callers that write other records with resources in them.
+   *
+   * @return the shared mapper
+   */
   public static ObjectMapper mapper() {
     return MAPPER;
   }

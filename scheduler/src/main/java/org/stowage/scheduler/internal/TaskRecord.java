@@ -49,19 +49,32 @@ public final class TaskRecord {
   boolean cancelRequested;
   Engine.@Nullable Assignment assignment;
 
-  /** Creates the record of a new task. */
+  /**
+   * Creates the record of a new task.
+   *
+   * @param task the task it records
+   */
   public TaskRecord(Task task) {
     this.task = task;
     this.status = new TaskStatus(State.INIT, 0, task.key() + ".0", null, null, null, null, 0);
     this.current = status;
   }
 
-  /** Returns the latest status. */
+  /**
+   * Returns the latest status.
+   *
+   * @return the status
+   */
   public TaskStatus status() {
     return status;
   }
 
-  /** See {@link Task#await(State)}. */
+  /**
+   * See {@link Task#await(State)}.
+   *
+   * @param target the state to wait for
+   * @return a future completing with the task
+   */
   public CompletableFuture<Task> await(State target) {
     CompletableFuture<Task> future = new CompletableFuture<>();
     synchronized (this) {
@@ -82,7 +95,12 @@ public final class TaskRecord {
     return future;
   }
 
-  /** See {@link Task#subscribe}. */
+  /**
+   * See {@link Task#subscribe}.
+   *
+   * @param listener called with each new status
+   * @return a handle whose {@code close()} stops the calls
+   */
   public AutoCloseable subscribe(Consumer<TaskStatus> listener) {
     synchronized (this) {
       TaskStatus now = status;
@@ -96,7 +114,11 @@ public final class TaskRecord {
     return () -> listeners.remove(listener);
   }
 
-  /** See {@link Task#cancel()}. */
+  /**
+   * See {@link Task#cancel()}.
+   *
+   * @return false if the task was already DONE
+   */
   public boolean cancel() {
     Engine engine;
     synchronized (this) {

@@ -134,28 +134,45 @@ public final class LocalCluster implements Cluster, AutoCloseable {
    * ({@link Runtime#availableProcessors()}) and the machine's physical memory (the JVM's maximum
    * heap if the platform does not say), with a new temporary work directory.
    *
+   * @return the cluster
    * @throws UncheckedIOException if the work directory cannot be created
    */
   public static LocalCluster ofThisMachine() {
     return newBuilder().build();
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return a builder with the defaults
+   */
   public static Builder newBuilder() {
     return new Builder();
   }
 
-  /** Returns the most this cluster hands out at once: {@code {cpu:N mem:BYTES}}. */
+  /**
+   * Returns the most this cluster hands out at once: {@code {cpu:N mem:BYTES}}.
+   *
+   * @return the total capacity
+   */
   public Resources total() {
     return total;
   }
 
-  /** Returns what no alloc holds now. */
+  /**
+   * Returns what no alloc holds now.
+   *
+   * @return the free capacity
+   */
   public synchronized Resources free() {
     return free;
   }
 
-  /** Returns the directory under which allocs keep their repositories and sandboxes. */
+  /**
+   * Returns the directory under which allocs keep their repositories and sandboxes.
+   *
+   * @return the work directory
+   */
   public Path workDir() {
     return workDir;
   }
@@ -238,6 +255,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
    * keepalive fails from now on and it starts nothing more. Its slice stays taken until the
    * scheduler frees it, as it does every dead alloc.
    *
+   * @param allocId the id of the alloc to kill
    * @throws IllegalArgumentException if no alloc of this cluster that is neither freed nor dead
    *     has that id
    */
@@ -374,6 +392,8 @@ public final class LocalCluster implements Cluster, AutoCloseable {
      * Sets how many cpus the cluster hands out in all; default
      * {@link Runtime#availableProcessors()}.
      *
+     * @param cpu the number of cpus
+     * @return this builder
      * @throws IllegalArgumentException if {@code cpu} is not a positive finite number
      */
     public Builder cpu(double cpu) {
@@ -389,6 +409,8 @@ public final class LocalCluster implements Cluster, AutoCloseable {
      * Sets how many bytes of memory the cluster hands out in all; default the machine's physical
      * memory.
      *
+     * @param bytes the amount of memory in bytes
+     * @return this builder
      * @throws IllegalArgumentException if {@code bytes} is not positive
      */
     public Builder memory(long bytes) {
@@ -404,6 +426,9 @@ public final class LocalCluster implements Cluster, AutoCloseable {
      * Sets the directory under which allocs keep their repositories and sandboxes; created if
      * missing, and left in place on close (only what the cluster put in it is deleted). Default:
      * a new temporary directory, deleted on close.
+     *
+     * @param workDir the work directory
+     * @return this builder
      */
     public Builder workDir(Path workDir) {
       requireUnset(this.workDir, "work directory");
@@ -414,6 +439,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     /**
      * Builds the cluster.
      *
+     * @return the cluster
      * @throws UncheckedIOException if the work directory cannot be created
      */
     public LocalCluster build() {

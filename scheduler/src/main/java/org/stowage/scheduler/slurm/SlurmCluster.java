@@ -150,17 +150,29 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return a builder with the defaults
+   */
   public static Builder newBuilder() {
     return new Builder();
   }
 
-  /** Returns the largest node's cpus and memory, as {@code sinfo} said at build. */
+  /**
+   * Returns the largest node's cpus and memory, as {@code sinfo} said at build.
+   *
+   * @return the largest node's shape
+   */
   public Resources largestNode() {
     return largest;
   }
 
-  /** Returns the directory under which allocs keep their repositories and sandboxes. */
+  /**
+   * Returns the directory under which allocs keep their repositories and sandboxes.
+   *
+   * @return the shared directory
+   */
   public Path sharedDir() {
     return sharedDir;
   }
@@ -168,6 +180,8 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
   /**
    * Returns the start of the name of every job this cluster creates: the prefix, a dash and a
    * token random to this cluster object, for example {@code stowage-3f2a9c1e}.
+   *
+   * @return the job name prefix, token included
    */
   public String jobNamePrefix() {
     return jobPrefix;
@@ -525,6 +539,9 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
      * {@code SLURM_CONF} where there is no {@code /etc/slurm/slurm.conf}); it replaces the JVM's
      * own. Default: the JVM's environment. {@code SLURM_JWT} is always removed. Tasks see it too,
      * with their exec config's environment on top.
+     *
+     * @param environment the variables of the Slurm commands
+     * @return this builder
      */
     public Builder environment(Map<String, String> environment) {
       requireUnset(this.environment, "environment");
@@ -532,7 +549,12 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
       return this;
     }
 
-    /** Sets the partition to allocate in; default: the cluster's default partition. */
+    /**
+     * Sets the partition to allocate in; default: the cluster's default partition.
+     *
+     * @param partition the partition's name
+     * @return this builder
+     */
     public Builder partition(String partition) {
       requireUnset(this.partition, "partition");
       Objects.requireNonNull(partition, "partition");
@@ -548,6 +570,9 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
      * repositories and sandboxes; created if missing, and left in place on close (only what the
      * cluster put in it is deleted). Default: a new temporary directory, deleted on close, which
      * only works when the nodes share this machine's file system.
+     *
+     * @param sharedDir the shared directory
+     * @return this builder
      */
     public Builder sharedDir(Path sharedDir) {
       requireUnset(this.sharedDir, "shared directory");
@@ -559,6 +584,8 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
      * Sets the start of every job name; default {@code stowage}. A dash and a token random to the
      * cluster object follow it.
      *
+     * @param prefix the start of job names
+     * @return this builder
      * @throws IllegalArgumentException if it is empty or holds anything but letters, digits,
      *     dots, dashes and underscores
      */
@@ -573,7 +600,12 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
       return this;
     }
 
-    /** Sets how long the scheduler may wait between keepalives of a healthy alloc; default 2 s. */
+    /**
+     * Sets how long the scheduler may wait between keepalives of a healthy alloc; default 2 s.
+     *
+     * @param interval the delay between keepalives
+     * @return this builder
+     */
     public Builder keepaliveInterval(Duration interval) {
       requireUnset(this.keepaliveInterval, "keepalive interval");
       Objects.requireNonNull(interval, "interval");
@@ -588,6 +620,9 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
      * Sets how long a job may stay pending before the allocation fails with {@code NOT_NOW}
      * ({@code salloc --immediate}, whole seconds), so that the scheduler backs off and may free
      * idle allocs that block it. Default: wait as long as Slurm keeps the job pending.
+     *
+     * @param timeout how long a job may stay pending
+     * @return this builder
      */
     public Builder pendingTimeout(Duration timeout) {
       requireUnset(this.pendingTimeout, "pending timeout");
@@ -602,6 +637,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
     /**
      * Asks {@code sinfo} for the nodes' shapes and returns the cluster.
      *
+     * @return the cluster
      * @throws IllegalStateException if {@code sinfo} fails or lists no node
      * @throws UncheckedIOException if the shared directory cannot be created
      */
