@@ -968,6 +968,8 @@ public final class Engine {
       lost(t, "alloc " + asg.alloc.id + " was lost: " + cause.getMessage());
       allocDead(asg.alloc, "an exec reported it lost: " + cause.getMessage());
     } else if (cause != null || r == null) {
+      // The alloc may have dropped objects it held (a changed input, say): check afresh next time.
+      forget(asg.alloc);
       failed(t, "its exec failed on alloc " + asg.alloc.id + ": " + describe(cause), null, cause);
     } else if (!r.succeeded()) {
       failed(t, "its command exited with code " + r.exitCode() + " on alloc " + asg.alloc.id,

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -65,6 +66,7 @@ public abstract class ProcessExec implements Exec {
   private final Executor executor;
   private final ScheduledExecutorService timer;
   private final Process process;
+  private final Map<String, Sandbox.Stamp> inputs;
   private final OutputTail stdout = new OutputTail(TAIL_BYTES);
   private final OutputTail stderr = new OutputTail(TAIL_BYTES);
   private final AtomicReference<@Nullable Stop> stop = new AtomicReference<>();
@@ -82,11 +84,11 @@ public abstract class ProcessExec implements Exec {
    * @param repository the alloc's repository, which the outputs are collected into
    * @param executor runs the exec's work
    * @param timer runs delayed work such as a forced kill
-   * @param process the started process
+   * @param launched the started process, and what its inputs were when laid out
    */
   protected ProcessExec(String backend, ExecRequest request, String allocId, Path sandbox,
       FileRepository repository, Executor executor, ScheduledExecutorService timer,
-      Process process) {
+      Launched launched) {
     this.backend = backend;
     this.request = request;
     this.allocId = allocId;
@@ -94,8 +96,17 @@ public abstract class ProcessExec implements Exec {
     this.repository = repository;
     this.executor = executor;
     this.timer = timer;
-    this.process = process;
+    this.process = launched.process();
+    this.inputs = launched.inputs();
   }
+
+  /**
+   * A process started in its sandbox, and what its inputs were when laid out.
+   *
+   * @param process the process
+   * @param inputs each input file's {@link Sandbox.Stamp}, by path
+   */
+  protected record Launched(Process process, Map<String, Sandbox.Stamp> inputs) {}
 
   /**
    * Lays out {@code sandbox} with the request's inputs and starts a process in it: the builder
@@ -109,21 +120,21 @@ public abstract class ProcessExec implements Exec {
    * @param program what is started, for the message when it cannot be
    * @param builder makes the process builder
    * @param environment variables set after the request's
-   * @return the started process
+   * @return the started process, and its inputs' stamps
    * @throws java.io.UncheckedIOException if the sandbox cannot be laid out or the process cannot
    *     be started
    * @throws RuntimeException as {@link Sandbox#create} throws it; in every case the sandbox is
    *     then removed
    */
-  protected static Process launch(ExecRequest request, String allocId, Path sandbox,
+  protected static Launched launch(ExecRequest request, String allocId, Path sandbox,
       FileRepository repository, String program, Supplier<ProcessBuilder> builder,
       Map<String, String> environment) {
     try {
-      Sandbox.create(sandbox, request.inputs(), repository);
+      Map<String, Sandbox.Stamp> inputs = Sandbox.create(sandbox, request.inputs(), repository);
       ProcessBuilder b = builder.get().directory(sandbox.toFile());
       b.environment().putAll(request.config().environment());
       b.environment().putAll(environment);
-      return b.start();
+      return new Launched(b.start(), inputs);
     } catch (IOException | RuntimeException e) {
       try {
         Sandbox.delete(sandbox);
@@ -310,7 +321,17 @@ public abstract class ProcessExec implements Exec {
       @Nullable AllocLostException lost = stopped ? null : lostWhenEnded();
       @Nullable ExecResult r = null;
       @Nullable Throwable failure = null;
-      if (lost == null) {
+      List<String> tampered = Sandbox.tampered(sandbox, request.inputs(), inputs, repository);
+      if (!tampered.isEmpty()) {
+        log.log(Level.WARNING, "exec " + request.id() + " on alloc " + allocId + " changed its"
+            + " input " + String.join(", ", tampered) + " in place; the objects were removed");
+      }
+      if (lost == null && !tampered.isEmpty() && !stopped) {
+        failure = new IllegalStateException("exec " + request.id() + " on alloc " + allocId
+            + " changed its input " + String.join(", ", tampered) + " in place. Inputs are shared"
+            + " read-only copies of repository objects: write to a copy, or to " + Sandbox.OUT
+            + "/. The changed objects were removed from the alloc's repository.");
+      } else if (lost == null) {
         try {
           Fileset outputs = stopped ? Fileset.empty() : Sandbox.collectOutputs(sandbox, repository);
           r = new ExecResult(process.exitValue(), stdout.text(), stderr.text(), outputs);

@@ -11,9 +11,13 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Digest;
 import org.stowage.repository.FileRef;
 import org.stowage.repository.FileRepository;
@@ -42,11 +46,14 @@ public final class Sandbox {
    * @param dir the directory to create
    * @param inputs the files to lay out, by relative path
    * @param repository holds the inputs' objects
+   * @return what each input file was when it was laid out, to tell later whether the exec
+   *     changed it in place ({@link #tampered})
    * @throws IllegalArgumentException if an input lies inside {@value #OUT}
    * @throws IllegalStateException if an input's object is not in {@code repository}
    * @throws IOException if the directory cannot be laid out
    */
-  public static void create(Path dir, Fileset inputs, FileRepository repository) throws IOException {
+  public static Map<String, Stamp> create(Path dir, Fileset inputs, FileRepository repository)
+      throws IOException {
     for (String path : inputs.files().keySet()) {
       if (path.equals(OUT) || path.startsWith(OUT + "/")) {
         throw new IllegalArgumentException("input " + path + " lies inside " + OUT
@@ -64,6 +71,73 @@ public final class Sandbox {
       Files.createDirectories(target.getParent());
       link(object, target);
     }
+    Map<String, Stamp> stamps = new TreeMap<>();
+    for (Map.Entry<String, FileRef> e : inputs.files().entrySet()) {
+      Stamp file = Stamp.of(dir.resolve(e.getKey()));
+      Path object = repository.file(e.getValue().digest()).orElse(null);
+      boolean linked = file.key() != null && object != null
+          && file.key().equals(Stamp.of(object).key());
+      stamps.put(e.getKey(), linked ? file : new Stamp(null, file.size(), file.modified()));
+    }
+    return stamps;
+  }
+
+  /**
+   * What an input file was when it was laid out: which file (its file key, an inode on Unix), its
+   * size and its modification time.
+   *
+   * @param key the file system's key for the file if it is a link to its object (the same file),
+   *     else null: a copy
+   * @param size the size in bytes
+   * @param modified the last modification time, in nanoseconds since the epoch
+   */
+  public record Stamp(@Nullable Object key, long size, long modified) {
+
+    static Stamp of(Path file) throws IOException {
+      BasicFileAttributes a =
+          Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      return new Stamp(a.fileKey(), a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS));
+    }
+  }
+
+  /**
+   * Finds the inputs an exec changed in place, and removes from {@code repository} each object
+   * that changed with them. Inputs are hard links to the repository's objects: they are read-only,
+   * but a process running as their owner or as root can write one anyway, and would then change
+   * the object that every later exec on the alloc reads. An input the exec deleted or replaced by
+   * a new file is harmless and not reported; nor is one that is a copy of its object. An exec that
+   * read a link whose object another exec changed meanwhile is reported too: it read changed
+   * bytes.
+   *
+   * @param dir the exec's sandbox
+   * @param inputs the exec's inputs
+   * @param stamps what {@link #create} returned for them
+   * @param repository the alloc's repository
+   * @return the paths of the inputs that changed under the exec; their objects are now gone from
+   *     {@code repository}
+   */
+  public static List<String> tampered(Path dir, Fileset inputs, Map<String, Stamp> stamps,
+      FileRepository repository) {
+    List<String> changed = new ArrayList<>();
+    for (Map.Entry<String, Stamp> e : stamps.entrySet()) {
+      Stamp before = e.getValue();
+      try {
+        Stamp now = Stamp.of(dir.resolve(e.getKey()));
+        if (before.key() == null || !before.key().equals(now.key())
+            || (now.size() == before.size() && now.modified() == before.modified())) {
+          continue;
+        }
+        changed.add(e.getKey());
+        Digest digest = inputs.files().get(e.getKey()).digest();
+        Path object = repository.file(digest).orElse(null);
+        if (object != null && before.key().equals(Stamp.of(object).key())) {
+          Files.deleteIfExists(object);
+        }
+      } catch (IOException | RuntimeException x) {
+        // deleted or replaced by the exec: its object is untouched
+      }
+    }
+    return changed;
   }
 
   /**

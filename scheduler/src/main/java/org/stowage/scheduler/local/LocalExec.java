@@ -37,7 +37,7 @@ final class LocalExec extends ProcessExec {
 
   private LocalExec(ExecRequest request, String allocId, Path sandbox, String marker,
       FileRepository repository, Executor executor, ScheduledExecutorService timer,
-      Process process) {
+      Launched process) {
     super("local", request, allocId, sandbox, repository, executor, timer, process);
     this.marker = marker;
   }
@@ -52,7 +52,7 @@ final class LocalExec extends ProcessExec {
    */
   static LocalExec start(ExecRequest request, String allocId, Path sandbox, String marker,
       FileRepository repository, Executor executor, ScheduledExecutorService timer) {
-    Process process = launch(request, allocId, sandbox, repository,
+    Launched process = launch(request, allocId, sandbox, repository,
         String.valueOf(request.config().command()),
         () -> new ProcessBuilder(request.config().command()), Map.of(ProcessTree.MARKER, marker));
     LocalExec exec = new LocalExec(request, allocId, sandbox, marker, repository, executor, timer,
