@@ -1,9 +1,9 @@
 package org.stowage.scheduler;
 
-import static org.stowage.scheduler.Checks.requireNotBlank;
-import static org.stowage.scheduler.Checks.requireNotNegative;
-import static org.stowage.scheduler.Checks.requirePositive;
-import static org.stowage.scheduler.Checks.requireUnset;
+import static org.stowage.scheduler.internal.Checks.requireNotBlank;
+import static org.stowage.scheduler.internal.Checks.requireNotNegative;
+import static org.stowage.scheduler.internal.Checks.requirePositive;
+import static org.stowage.scheduler.internal.Checks.requireUnset;
 
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package org.stowage.scheduler.local;
 
+import static org.stowage.scheduler.internal.Checks.requireUnset;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -458,10 +460,5 @@ public final class LocalCluster implements Cluster, AutoCloseable {
       }
     }
 
-    private static void requireUnset(@Nullable Object value, String option) {
-      if (value != null) {
-        throw new IllegalStateException(option + " was already set to " + value);
-      }
-    }
   }
 }

@@ -1,5 +1,8 @@
 package org.stowage.scheduler.slurm;
 
+import static org.stowage.scheduler.internal.Checks.requirePositive;
+import static org.stowage.scheduler.internal.Checks.requireUnset;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -544,7 +547,9 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
      * @return this builder
      */
     public Builder environment(Map<String, String> environment) {
-      requireUnset(this.environment, "environment");
+      // Say how many variables, not what they are: an environment may hold secrets.
+      requireUnset(this.environment == null ? null : this.environment.size() + " variables",
+          "environment");
       this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
       return this;
     }
@@ -608,11 +613,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
      */
     public Builder keepaliveInterval(Duration interval) {
       requireUnset(this.keepaliveInterval, "keepalive interval");
-      Objects.requireNonNull(interval, "interval");
-      if (interval.isNegative() || interval.isZero()) {
-        throw new IllegalArgumentException("keepalive interval must be > 0 but was " + interval);
-      }
-      this.keepaliveInterval = interval;
+      this.keepaliveInterval = requirePositive(interval, "keepalive interval");
       return this;
     }
 
@@ -696,10 +697,5 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
       return new ArrayList<>(byName.values());
     }
 
-    private static void requireUnset(@Nullable Object value, String what) {
-      if (value != null) {
-        throw new IllegalStateException(what + " is already set");
-      }
-    }
   }
 }

@@ -1,23 +1,28 @@
-package org.stowage.scheduler;
+package org.stowage.scheduler.internal;
 
 import java.time.Duration;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
-/** Argument and state checks shared by the builders, with messages that echo the value. */
-final class Checks {
+/**
+ * Argument and state checks shared by the builders (of the scheduler, tasks and the clusters), with
+ * lowercase messages that name the option and echo the value. Not API.
+ *
+ * <p>Thread-safety: stateless.
+ */
+public final class Checks {
 
   private Checks() {}
 
   /** Throws if a builder option was already set. */
-  static void requireUnset(@Nullable Object value, String option) {
+  public static void requireUnset(@Nullable Object value, String option) {
     if (value != null) {
       throw new IllegalStateException(option + " was already set to " + value);
     }
   }
 
   /** Returns {@code name} if it is not blank. */
-  static String requireNotBlank(String name, String what) {
+  public static String requireNotBlank(String name, String what) {
     Objects.requireNonNull(name, what);
     if (name.isBlank()) {
       throw new IllegalArgumentException(what + " must not be blank");
@@ -26,7 +31,7 @@ final class Checks {
   }
 
   /** Returns {@code d} if it is not negative. */
-  static Duration requireNotNegative(Duration d, String what) {
+  public static Duration requireNotNegative(Duration d, String what) {
     Objects.requireNonNull(d, what);
     if (d.isNegative()) {
       throw new IllegalArgumentException(what + " must be >= 0 but was " + d);
@@ -35,7 +40,7 @@ final class Checks {
   }
 
   /** Returns {@code d} if it is positive. */
-  static Duration requirePositive(Duration d, String what) {
+  public static Duration requirePositive(Duration d, String what) {
     Objects.requireNonNull(d, what);
     if (d.isNegative() || d.isZero()) {
       throw new IllegalArgumentException(what + " must be > 0 but was " + d);
@@ -44,7 +49,7 @@ final class Checks {
   }
 
   /** Returns {@code n} if it is at least 1. */
-  static int requirePositive(int n, String what) {
+  public static int requirePositive(int n, String what) {
     if (n < 1) {
       throw new IllegalArgumentException(what + " must be >= 1 but was " + n);
     }
