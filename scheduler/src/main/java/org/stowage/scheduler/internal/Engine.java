@@ -147,10 +147,12 @@ public final class Engine {
       this.io = config.io();
       this.ownedIo = null;
     } else {
-      this.ownedIo = Executors.newCachedThreadPool(daemon("stowage-io-" + config.name()));
+      this.ownedIo =
+          Executors.newCachedThreadPool(DaemonThreads.named("stowage-io-" + config.name() + "-"));
       this.io = ownedIo;
     }
-    this.callbacks = Executors.newSingleThreadExecutor(daemon("stowage-callbacks-" + config.name()));
+    this.callbacks = Executors.newSingleThreadExecutor(
+        DaemonThreads.named("stowage-callbacks-" + config.name() + "-"));
     this.transferer = config.transferer() != null ? config.transferer()
         : Transferer.newBuilder().maxConcurrency(8).executor(io).build();
     this.stats = new Stats(config.name(), time, config.retainCount(), config.retainAge());
@@ -1303,14 +1305,6 @@ public final class Engine {
         : e.getClass().getName();
   }
 
-  private static java.util.concurrent.ThreadFactory daemon(String prefix) {
-    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
 
   // ---------------------------------------------------------------- engine-owned records
 

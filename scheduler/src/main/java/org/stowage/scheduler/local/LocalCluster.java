@@ -20,7 +20,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.FileRepository;
@@ -32,6 +31,7 @@ import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.internal.Admissions;
+import org.stowage.scheduler.internal.DaemonThreads;
 import org.stowage.scheduler.internal.Sandbox;
 import org.stowage.scheduler.internal.SandboxAlloc;
 
@@ -125,8 +125,9 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     this.workDir = workDir;
     this.ownsWorkDir = ownsWorkDir;
     String name = "stowage-local-" + CLUSTERS.incrementAndGet();
-    this.executor = Executors.newCachedThreadPool(daemon(name + "-"));
-    this.timer = Executors.newSingleThreadScheduledExecutor(daemon(name + "-timer-"));
+    this.executor = Executors.newCachedThreadPool(DaemonThreads.named(name + "-"));
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named(name + "-timer-"));
     this.shutdownHook = new Thread(this::closeOnExit, name + "-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -352,14 +353,6 @@ public final class LocalCluster implements Cluster, AutoCloseable {
         + (allocs.size() == 1 ? "" : "s") + ", work directory " + workDir;
   }
 
-  private static ThreadFactory daemon(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
 
   /** Returns the machine's physical memory, or the JVM's maximum heap if the platform hides it. */
   private static long physicalMemory() {

@@ -26,7 +26,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -40,6 +39,7 @@ import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.internal.Admissions;
+import org.stowage.scheduler.internal.DaemonThreads;
 import org.stowage.scheduler.internal.Sandbox;
 import org.stowage.scheduler.internal.SandboxAlloc;
 
@@ -513,14 +513,6 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
         + (allocs.size() == 1 ? "" : "s") + ", shared directory " + sharedDir;
   }
 
-  private static ThreadFactory daemon(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
 
   /**
    * Builds a {@link SlurmCluster}. Each option may be set once.
@@ -645,9 +637,9 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
     public SlurmCluster build() {
       Map<String, String> env = environment != null ? environment : System.getenv();
       String name = "stowage-slurm-" + CLUSTERS.incrementAndGet();
-      ExecutorService executor = Executors.newCachedThreadPool(daemon(name + "-"));
+      ExecutorService executor = Executors.newCachedThreadPool(DaemonThreads.named(name + "-"));
       ScheduledExecutorService timer =
-          Executors.newSingleThreadScheduledExecutor(daemon(name + "-timer-"));
+          Executors.newSingleThreadScheduledExecutor(DaemonThreads.named(name + "-timer-"));
       try {
         SlurmCli cli = new SlurmCli(env, executor);
         List<Resources> nodes = nodes(cli, partition);
