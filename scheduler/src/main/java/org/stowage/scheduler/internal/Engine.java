@@ -398,18 +398,11 @@ public final class Engine {
   }
 
   private void flushDrain() {
-    for (TaskRecord t : draining) {
-      sizeOf(t);
-      queue.add(t);
-    }
+    queue.addAll(draining);
     draining.clear();
     drainStart = -1;
     queueSorted = false;
     dirty = true;
-  }
-
-  private void sizeOf(TaskRecord t) {
-    t.size = packer.size(t.need);
   }
 
   // ---------------------------------------------------------------- the pass
@@ -430,7 +423,8 @@ public final class Engine {
     }
     long now = time.nanoTime();
     if (!queueSorted) {
-      queue.forEach(this::sizeOf);
+      // Sizes depend on the scale, which widens as larger tasks and allocs appear.
+      queue.forEach(t -> t.size = packer.size(t.need));
       queue.sort(ORDER);
       queueSorted = true;
     }
@@ -604,7 +598,7 @@ public final class Engine {
   }
 
   private void allocate(Requirements req, double[] credit) {
-    PendingAlloc p = new PendingAlloc(++allocSeq, req, credit, time.nanoTime());
+    PendingAlloc p = new PendingAlloc(++allocSeq, req, credit);
     pending.add(p);
     stats.allocsRequested++;
     LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": requesting alloc " + req);
@@ -1114,7 +1108,6 @@ public final class Engine {
     publish(t, new TaskStatus(State.INIT, attempt, t.task.key() + "." + attempt, null,
         WaitReason.QUEUED, null, null, now));
     t.queuedSince = now;  // starvation counts the wait of this attempt, not the time it ran
-    sizeOf(t);
     queue.add(t);
     queueSorted = false;
     dirty = true;
@@ -1336,14 +1329,12 @@ public final class Engine {
     final long seq;
     final Requirements req;
     final double[] credit;
-    final long requestedAt;
     @Nullable CompletableFuture<Alloc> future;
 
-    PendingAlloc(long seq, Requirements req, double[] credit, long requestedAt) {
+    PendingAlloc(long seq, Requirements req, double[] credit) {
       this.seq = seq;
       this.req = req;
       this.credit = credit;
-      this.requestedAt = requestedAt;
     }
   }
 
