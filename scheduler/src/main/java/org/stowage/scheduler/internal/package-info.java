@@ -15,6 +15,9 @@
  *       directory (refusing starts once lost or freed, the running execs, freeing once), which
  *       the backends' allocs extend, and freeing every alloc of a closing cluster.
  *   <li>{@code Admissions}: the {@code NEVER} check the backends make before allocating.
+ *   <li>{@code ProcessTree}: finding and killing an exec's processes, orphans included.
+ *   <li>{@code Checks}, {@code DaemonThreads}: the builders' argument checks and the thread
+ *       factory of the threads the scheduler and the clusters own.
  * </ul>
  */
 @NullMarked

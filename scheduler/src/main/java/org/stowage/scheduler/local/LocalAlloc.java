@@ -10,6 +10,7 @@ import org.stowage.repository.FileRepository;
 import org.stowage.scheduler.AllocLostException;
 import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.internal.ProcessTree;
 import org.stowage.scheduler.internal.SandboxAlloc;
 
 /**

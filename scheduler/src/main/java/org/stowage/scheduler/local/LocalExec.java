@@ -13,6 +13,7 @@ import org.stowage.repository.FileRepository;
 import org.stowage.scheduler.AllocLostException;
 import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.internal.ProcessExec;
+import org.stowage.scheduler.internal.ProcessTree;
 
 /**
  * One exec on a {@link LocalAlloc}: an OS process run in its own sandbox directory.

@@ -2,9 +2,9 @@ package org.stowage.scheduler.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.stowage.scheduler.ProcessFixtures.put;
+import static org.stowage.scheduler.ProcessFixtures.read;
 import static org.stowage.scheduler.local.LocalFixtures.WAIT;
-import static org.stowage.scheduler.local.LocalFixtures.put;
-import static org.stowage.scheduler.local.LocalFixtures.read;
 
 import java.nio.file.Path;
 import java.util.List;

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.stowage.scheduler.ProcessFixtures.contents;
+import static org.stowage.scheduler.ProcessFixtures.marker;
+import static org.stowage.scheduler.ProcessFixtures.processesWith;
+import static org.stowage.scheduler.ProcessFixtures.put;
+import static org.stowage.scheduler.ProcessFixtures.read;
 import static org.stowage.scheduler.local.LocalFixtures.WAIT;
-import static org.stowage.scheduler.local.LocalFixtures.contents;
-import static org.stowage.scheduler.local.LocalFixtures.marker;
-import static org.stowage.scheduler.local.LocalFixtures.processesWith;
-import static org.stowage.scheduler.local.LocalFixtures.put;
-import static org.stowage.scheduler.local.LocalFixtures.read;
 
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.stowage.scheduler.ProcessFixtures.contents;
 import static org.stowage.scheduler.slurm.SlurmFixtures.WAIT;
-import static org.stowage.scheduler.slurm.SlurmFixtures.contents;
 import static org.stowage.scheduler.slurm.SlurmFixtures.jobs;
 import static org.stowage.scheduler.slurm.SlurmFixtures.liveJobs;
 import static org.stowage.scheduler.slurm.SlurmFixtures.state;
@@ -37,6 +37,7 @@ import org.stowage.scheduler.ExecConfig;
 import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.ExecResult;
 import org.stowage.scheduler.Labels;
+import org.stowage.scheduler.ProcessFixtures;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
 
@@ -118,7 +119,7 @@ class SlurmClusterTest {
     assertEquals(3, r.exitCode());
     assertEquals("hello slurm\n", r.stdout());
     assertTrue(r.stderr().contains("oops\n"), r.stderr());
-    assertEquals(jobId + "\n", SlurmFixtures.read(alloc.repository(),
+    assertEquals(jobId + "\n", ProcessFixtures.read(alloc.repository(),
         r.outputs().files().get("job.txt")), "the step runs inside the alloc's job");
     System.out.printf("slurm latencies from Java: alloc %d ms, keepalive %d ms, step %d ms%n",
         allocMs, keepaliveMs, stepMs);

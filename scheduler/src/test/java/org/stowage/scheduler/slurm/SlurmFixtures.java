@@ -2,9 +2,7 @@ package org.stowage.scheduler.slurm;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,13 +10,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
-import org.stowage.repository.Digest;
-import org.stowage.repository.FileRef;
 import org.stowage.repository.Repository;
 import org.stowage.scheduler.Scheduler;
 
@@ -166,58 +161,5 @@ final class SlurmFixtures {
   /** Returns the state of every node, "n1 idle" and so on. */
   static String nodes() {
     return run("sinfo", "-h", "-N", "-o", "%N %T").out.strip();
-  }
-
-  static String marker() {
-    return Long.toString(ThreadLocalRandom.current().nextLong(100_000_000L, 999_999_999L));
-  }
-
-  /** Returns the running (not zombie) processes whose command line holds {@code marker}. */
-  static List<ProcessHandle> processesWith(String marker) {
-    return ProcessHandle.allProcesses()
-        .filter(h -> h.info().commandLine().orElse("").contains(marker))
-        .filter(SlurmFixtures::running)
-        .toList();
-  }
-
-  private static boolean running(ProcessHandle h) {
-    if (!h.isAlive()) {
-      return false;
-    }
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
-      int close = stat.lastIndexOf(')');
-      char state = close >= 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : '?';
-      return state != 'Z' && state != 'X';
-    } catch (IOException | RuntimeException e) {
-      return h.isAlive();
-    }
-  }
-
-  /** Returns what {@code dir} holds, as paths relative to it; empty if it does not exist. */
-  static List<String> contents(Path dir) {
-    if (!Files.exists(dir)) {
-      return List.of();
-    }
-    try (var files = Files.walk(dir)) {
-      return files.filter(p -> !p.equals(dir)).map(p -> dir.relativize(p).toString()).sorted()
-          .toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  static FileRef put(Repository repository, String content) {
-    byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-    Digest digest = repository.put(new ByteArrayInputStream(bytes));
-    return new FileRef(digest, bytes.length);
-  }
-
-  static String read(Repository repository, FileRef ref) {
-    try (InputStream in = repository.get(ref.digest())) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -3,13 +3,13 @@ package org.stowage.scheduler.slurm;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.stowage.scheduler.ProcessFixtures.contents;
+import static org.stowage.scheduler.ProcessFixtures.marker;
+import static org.stowage.scheduler.ProcessFixtures.processesWith;
+import static org.stowage.scheduler.ProcessFixtures.put;
+import static org.stowage.scheduler.ProcessFixtures.read;
 import static org.stowage.scheduler.slurm.SlurmFixtures.WAIT;
-import static org.stowage.scheduler.slurm.SlurmFixtures.contents;
 import static org.stowage.scheduler.slurm.SlurmFixtures.liveJobs;
-import static org.stowage.scheduler.slurm.SlurmFixtures.marker;
-import static org.stowage.scheduler.slurm.SlurmFixtures.processesWith;
-import static org.stowage.scheduler.slurm.SlurmFixtures.put;
-import static org.stowage.scheduler.slurm.SlurmFixtures.read;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package org.stowage.scheduler.local;
+package org.stowage.scheduler.internal;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,10 +29,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread-safety: stateless; every method may be called from any thread.
  */
-final class ProcessTree {
+public final class ProcessTree {
 
   /** The environment variable that marks every process of an exec. */
-  static final String MARKER = "STOWAGE_EXEC";
+  public static final String MARKER = "STOWAGE_EXEC";
 
   private static final Path PROC = Path.of("/proc");
   private static final boolean HAVE_PROC = Files.isRegularFile(PROC.resolve("self/environ"));
@@ -49,7 +49,7 @@ final class ProcessTree {
    * @param markerPrefix the start of the marker's value; end it with {@code "\0"} to match one
    *     value exactly (the environment separates its entries with NUL)
    */
-  static Set<ProcessHandle> find(@Nullable ProcessHandle root, String markerPrefix) {
+  public static Set<ProcessHandle> find(@Nullable ProcessHandle root, String markerPrefix) {
     Set<ProcessHandle> found = new LinkedHashSet<>();
     if (root != null && running(root)) {
       found.add(root);
@@ -71,7 +71,7 @@ final class ProcessTree {
    * @return a future completing with the processes that were still running at the end (empty
    *     unless a process could not be killed, for example one stuck in uninterruptible I/O)
    */
-  static CompletableFuture<List<ProcessHandle>> kill(
+  public static CompletableFuture<List<ProcessHandle>> kill(
       Collection<ProcessHandle> processes, Duration grace, ScheduledExecutorService timer) {
     List<ProcessHandle> targets = List.copyOf(processes);
     if (targets.isEmpty()) {
@@ -89,7 +89,7 @@ final class ProcessTree {
    * with those still running. No event tells a JVM that a process it did not start has ended, so
    * this checks again and again, at first often and then up to every 100 ms, on {@code timer}.
    */
-  static CompletableFuture<List<ProcessHandle>> ended(
+  public static CompletableFuture<List<ProcessHandle>> ended(
       Collection<ProcessHandle> processes, Duration timeout, ScheduledExecutorService timer) {
     CompletableFuture<List<ProcessHandle>> done = new CompletableFuture<>();
     check(List.copyOf(processes), System.nanoTime() + timeout.toNanos(), FIRST_CHECK_NANOS, timer,
@@ -121,7 +121,7 @@ final class ProcessTree {
   }
 
   /** Returns true if the process exists and is not a zombie. */
-  static boolean running(ProcessHandle h) {
+  public static boolean running(ProcessHandle h) {
     if (!h.isAlive()) {
       return false;
     }
