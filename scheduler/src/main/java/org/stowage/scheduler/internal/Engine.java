@@ -105,8 +105,8 @@ public final class Engine {
   private final Executor defer = deferred::add;
   /** Calls out (to the cluster, allocs, transfers) that this batch decided on; see endBatch. */
   private final List<Runnable> effects = new ArrayList<>();
-  /** This batch's status changes, as task, status pairs, made visible at the end of the batch. */
-  private final List<Object> changes = new ArrayList<>();
+  /** This batch's status changes, made visible at the end of the batch. */
+  private final List<Change> changes = new ArrayList<>();
   private final BlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
   private final Thread thread;
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -283,8 +283,8 @@ public final class Engine {
    */
   private void endBatch() {
     stats.publish(queue.size() + draining.size(), pending.size(), live, dims);
-    for (int i = 0; i < changes.size(); i += 2) {
-      ((TaskRecord) changes.get(i)).publish((TaskStatus) changes.get(i + 1), defer);
+    for (Change c : changes) {
+      c.task().publish(c.status(), defer);
     }
     changes.clear();
     if (!effects.isEmpty()) {
@@ -1150,8 +1150,7 @@ public final class Engine {
   private void publish(TaskRecord t, TaskStatus next) {
     stats.changed(t, t.current, next);
     t.current = next;
-    changes.add(t);
-    changes.add(next);
+    changes.add(new Change(t, next));
     emit(new SchedulerEvent.TaskChanged(t.task, next));
   }
 
@@ -1300,6 +1299,9 @@ public final class Engine {
 
 
   // ---------------------------------------------------------------- engine-owned records
+
+  /** A task's new status, to be published at the end of the batch. */
+  private record Change(TaskRecord task, TaskStatus status) {}
 
   /** An alloc that is up and takes tasks. */
   static final class LiveAlloc {
