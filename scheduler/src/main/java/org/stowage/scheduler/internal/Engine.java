@@ -673,6 +673,7 @@ public final class Engine {
       queueSorted = false;
     }
     live.add(a);
+    a.live = true;
     stats.allocsLive++;
     stats.allocsChanged();
     emit(new SchedulerEvent.AllocUp(id, capacity));
@@ -685,7 +686,7 @@ public final class Engine {
   // ---------------------------------------------------------------- keepalive, idle, death
 
   private void keepalive(LiveAlloc a) {
-    if (!live.contains(a)) {
+    if (!a.live) {
       return;
     }
     long token = ++a.keepaliveSeq;
@@ -704,7 +705,7 @@ public final class Engine {
   }
 
   private void onKeepalive(LiveAlloc a, long token, @Nullable Duration next, @Nullable Throwable e) {
-    if (token != a.keepaliveSeq || !live.contains(a)) {
+    if (token != a.keepaliveSeq || !a.live) {
       return;
     }
     a.keepaliveTimer.cancel();
@@ -717,7 +718,7 @@ public final class Engine {
   }
 
   private void onKeepaliveTimeout(LiveAlloc a, long token) {
-    if (token == a.keepaliveSeq && live.contains(a)) {
+    if (token == a.keepaliveSeq && a.live) {
       allocDead(a, "keepalive did not answer within " + config.keepaliveTimeout());
     }
   }
@@ -729,7 +730,7 @@ public final class Engine {
   }
 
   private void onIdleCheck(LiveAlloc a, long since) {
-    if (a.idleSince != since || !a.running.isEmpty() || !live.contains(a) || closing) {
+    if (a.idleSince != since || !a.running.isEmpty() || !a.live || closing) {
       return;
     }
     retire(a, "idle for " + config.maxAllocIdleTime());
@@ -761,6 +762,7 @@ public final class Engine {
   /** Takes an idle alloc out of placement, then frees it. */
   private void retire(LiveAlloc a, String why) {
     live.remove(a);
+    a.live = false;
     a.keepaliveTimer.cancel();
     stats.allocsLive--;
     stats.allocsFreedIdle++;
@@ -773,9 +775,11 @@ public final class Engine {
   }
 
   private void allocDead(LiveAlloc a, String why) {
-    if (!live.remove(a)) {
+    if (!a.live) {
       return;
     }
+    live.remove(a);
+    a.live = false;
     a.keepaliveTimer.cancel();
     stats.allocsLive--;
     stats.allocsDead++;
@@ -1010,7 +1014,7 @@ public final class Engine {
     for (int i = 0; i < n; i++) {
       a.free[i] = Math.min(a.capacity[i], a.free[i] + asg.task.need[i]);
     }
-    if (a.running.isEmpty() && live.contains(a)) {
+    if (a.running.isEmpty() && a.live) {
       becameIdle(a);
     }
   }
@@ -1218,6 +1222,7 @@ public final class Engine {
     finishing = true;
     List<CompletableFuture<Void>> frees = new ArrayList<>();
     for (LiveAlloc a : live) {
+      a.live = false;
       a.keepaliveTimer.cancel();
       stats.allocsLive--;
       stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
@@ -1312,6 +1317,8 @@ public final class Engine {
     final long upSince;
     final long seq;
     final Set<Assignment> running = new LinkedHashSet<>();
+    /** True while the alloc is in {@code live}: up, and not yet dead or freed. */
+    boolean live;
     long idleSince;
     long keepaliveSeq;
     TimeSource.Cancellable keepaliveTimer = () -> { };
