@@ -32,6 +32,19 @@ public interface TimeSource {
    */
   Cancellable schedule(Duration delay, Runnable action);
 
+  /**
+   * Runs {@code action} once, when {@link #nanoTime()} reaches {@code deadlineNanos} (at once if it
+   * has). For an action due at a deadline worked out earlier, this is exact where
+   * {@code schedule(deadline - nanoTime())} is not: time may move between the two readings.
+   *
+   * @param deadlineNanos when to run, on this time source's clock
+   * @param action what to run
+   * @return a handle that cancels the action if it has not run yet
+   */
+  default Cancellable scheduleAt(long deadlineNanos, Runnable action) {
+    return schedule(Duration.ofNanos(Math.max(0, deadlineNanos - nanoTime())), action);
+  }
+
   /** A scheduled action that can be called off. */
   @FunctionalInterface
   interface Cancellable {

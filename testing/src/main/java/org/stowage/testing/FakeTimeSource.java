@@ -35,7 +35,26 @@ public final class FakeTimeSource implements TimeSource {
 
   @Override
   public synchronized Cancellable schedule(Duration delay, Runnable action) {
-    Timer t = new Timer(now + Math.max(0, delay.toNanos()), seq++, action);
+    return add(now + Math.max(0, delay.toNanos()), action);
+  }
+
+  /**
+   * Runs {@code action} when the time reaches {@code deadlineNanos}; an action already due runs at
+   * once, on the calling thread, since no {@link #advance} would run it.
+   */
+  @Override
+  public Cancellable scheduleAt(long deadlineNanos, Runnable action) {
+    synchronized (this) {
+      if (deadlineNanos > now) {
+        return add(deadlineNanos, action);
+      }
+    }
+    action.run();
+    return () -> { };
+  }
+
+  private Cancellable add(long deadline, Runnable action) {
+    Timer t = new Timer(deadline, seq++, action);
     timers.add(t);
     return () -> {
       synchronized (this) {

@@ -341,7 +341,7 @@ public final class Engine {
       drainDeadline = Math.min(now + config.drainTimeout().toNanos(),
           drainStart + config.maxDrainWait().toNanos());
       if (!drainTimerArmed) {
-        armDrainTimer(drainDeadline - now);
+        armDrainTimer();
       }
     }
     // Timers first, statuses last: whoever sees a status can rely on the timer being set.
@@ -378,9 +378,9 @@ public final class Engine {
     return null;
   }
 
-  private void armDrainTimer(long nanos) {
+  private void armDrainTimer() {
     drainTimerArmed = true;
-    time.schedule(Duration.ofNanos(nanos), () -> post(this::onDrainTimer));
+    time.scheduleAt(drainDeadline, () -> post(this::onDrainTimer));
   }
 
   private void onDrainTimer() {
@@ -393,7 +393,7 @@ public final class Engine {
     if (now >= drainDeadline) {
       flushDrain();
     } else {
-      armDrainTimer(drainDeadline - now);
+      armDrainTimer();
     }
   }
 
@@ -561,7 +561,7 @@ public final class Engine {
       markWaiting(left.remaining(), holding, WaitReason.BACKING_OFF);
       if (!backoffTimerArmed) {
         backoffTimerArmed = true;
-        time.schedule(Duration.ofNanos(backoffUntil - now), () -> post(() -> {
+        time.scheduleAt(backoffUntil, () -> post(() -> {
           backoffTimerArmed = false;
           dirty = true;
         }));
