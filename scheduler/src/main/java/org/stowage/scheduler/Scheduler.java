@@ -20,6 +20,7 @@ import javax.management.ObjectName;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Repository;
 import org.stowage.repository.Transferer;
+import org.stowage.scheduler.internal.Durations;
 import org.stowage.scheduler.internal.Engine;
 import org.stowage.scheduler.internal.Jmx;
 import org.stowage.scheduler.internal.TaskRecord;
@@ -216,7 +217,12 @@ public final class Scheduler implements AutoCloseable {
   @Override
   public void close() {
     try {
-      shutdown().get(closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      CompletableFuture<Void> closed = shutdown();
+      if (Durations.isForever(closeTimeout)) {
+        closed.get();
+      } else {
+        closed.get(closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException e) {

@@ -9,10 +9,9 @@ import org.stowage.scheduler.internal.StatsJson;
  * What a scheduler knows, at one moment: running totals, its allocs and its tasks. Taken with
  * {@link Scheduler#stats()}; also exported over JMX and as JSON ({@link #toJson()}).
  *
- * <p>The {@link #counts()} and the live allocs are of one instant: the end of one batch of the
- * scheduler's events, so the counts always agree with each other (the tasks in each state add up
- * to the tasks submitted). Each task's entry is a consistent snapshot of that task, read just
- * after. Finished tasks and gone allocs are kept within the scheduler's
+ * <p>A snapshot is of one instant: the end of one batch of the scheduler's events. The counts
+ * agree with each other (the tasks in each state add up to the tasks submitted), and each alloc
+ * and each task is listed once, in the state it had at that instant. Finished tasks and gone allocs are kept within the scheduler's
  * {@linkplain Scheduler.Builder#statsRetention retention} (count and age), not forever.
  *
  * <p>Thread-safety: immutable.

@@ -42,7 +42,11 @@ public interface TimeSource {
    * @return a handle that cancels the action if it has not run yet
    */
   default Cancellable scheduleAt(long deadlineNanos, Runnable action) {
-    return schedule(Duration.ofNanos(Math.max(0, deadlineNanos - nanoTime())), action);
+    long now = nanoTime();
+    // Saturated: a deadline of Long.MAX_VALUE from a negative clock reading would overflow.
+    long delay = deadlineNanos <= now ? 0
+        : deadlineNanos - now < 0 ? Long.MAX_VALUE : deadlineNanos - now;
+    return schedule(Duration.ofNanos(delay), action);
   }
 
   /** A scheduled action that can be called off. */
@@ -87,7 +91,10 @@ final class SystemTimeSource implements TimeSource {
 
   @Override
   public Cancellable schedule(Duration delay, Runnable action) {
-    var future = timers.schedule(action, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+    // A delay past what a long of nanoseconds holds (292 years) is as good as never.
+    long nanos = delay.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE
+        : Math.max(0, delay.toNanos());
+    var future = timers.schedule(action, nanos, TimeUnit.NANOSECONDS);
     return () -> future.cancel(false);
   }
 }

@@ -11,11 +11,16 @@ import static org.stowage.scheduler.Fixtures.reach;
 import static org.stowage.scheduler.Fixtures.task;
 
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.management.MBeanAttributeInfo;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
@@ -122,6 +127,53 @@ class JmxTest {
       assertTrue(connection.isRegistered(second.jmxName()));
       assertEquals("twin", connection.getAttribute(second.jmxName(), "Name"));
     }
+  }
+
+  /**
+   * Under churn (allocs freed as soon as they idle, tasks finishing every instant), every snapshot
+   * lists each alloc and task once, so the MXBean's tables, keyed by id, can always be built.
+   */
+  @Test
+  void snapshotsListEachIdOnceWhileAllocsAndTasksChurn() throws Exception {
+    FakeCluster cluster = FakeCluster.newBuilder().maxAlloc(cpuMem(4, 8)).automatic()
+        .execDuration(Duration.ZERO).build();
+    try (Scheduler s = Fixtures.scheduler(cluster).name("jmx-churn")
+        .maxAllocIdleTime(Duration.ZERO).statsRetention(100, Duration.ofHours(1)).build()) {
+      AtomicBoolean stop = new AtomicBoolean();
+      CompletableFuture<Void> churn =
+          CompletableFuture.runAsync(() -> {
+            for (int round = 0; round < 100 && !stop.get(); round++) {
+              List<Task> batch = new ArrayList<>();
+              for (int i = 0; i < 20; i++) {
+                batch.add(task(1 + i % 4, 1 + i % 8));
+              }
+              s.submit(batch);
+              batch.forEach(t -> t.await(State.DONE).join());
+            }
+          });
+      int reads = 0;
+      try {
+        while (!churn.isDone()) {
+          SchedulerStats stats = s.stats();
+          assertUnique("alloc", stats.allocs().stream().map(SchedulerStats.AllocStats::id).toList());
+          assertUnique("task", stats.tasks().stream().map(SchedulerStats.TaskStats::key).toList());
+          connection.getAttribute(s.jmxName(), "Allocs");
+          connection.getAttribute(s.jmxName(), "Tasks");
+          reads++;
+        }
+      } finally {
+        stop.set(true);
+      }
+      churn.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      System.out.println("snapshots read during the churn: " + reads);
+      assertTrue(reads > 10, "only " + reads + " reads during the churn");
+    }
+    cluster.checkNoLeaks();
+  }
+
+  private static void assertUnique(String what, List<String> ids) {
+    assertEquals(ids.size(), new HashSet<>(ids).size(),
+        () -> "a " + what + " listed twice in one snapshot: " + ids);
   }
 
   /** A client without Stowage's classes can decode only what the platform defines. */

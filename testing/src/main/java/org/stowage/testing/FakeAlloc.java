@@ -35,6 +35,7 @@ public final class FakeAlloc implements Alloc {
   private final AtomicInteger keepalives = new AtomicInteger();
   private volatile @Nullable String failure;
   private volatile boolean freed;
+  private volatile @Nullable Throwable startedAfterFree;
 
   FakeAlloc(String id, Resources resources, FakeCluster cluster) {
     this.id = id;
@@ -63,6 +64,10 @@ public final class FakeAlloc implements Alloc {
   @Override
   public Exec start(ExecRequest request) {
     String why = failure;
+    if (freed && startedAfterFree == null) {
+      startedAfterFree = new Throwable("exec " + request.id() + " was started on alloc " + id
+          + " after the scheduler had freed it");
+    }
     if (why != null || freed) {
       throw new AllocLostException("alloc " + id + " is gone: " + (why != null ? why : "freed"));
     }
@@ -189,6 +194,10 @@ public final class FakeAlloc implements Alloc {
 
   Throwable grantedAt() {
     return grantedAt;
+  }
+
+  @Nullable Throwable startedAfterFree() {
+    return startedAfterFree;
   }
 
   @Override

@@ -181,8 +181,8 @@ public final class FakeCluster implements Cluster {
   }
 
   /**
-   * Checks that every granted alloc was freed, and that no exec was still running when its alloc
-   * was freed (unless the alloc had {@linkplain FakeAlloc#fail failed}: then the scheduler can only
+   * Checks that every granted alloc was freed, that no exec was started on an alloc after it was
+   * freed, and that no exec was still running when its alloc was freed (unless the alloc had {@linkplain FakeAlloc#fail failed}: then the scheduler can only
    * give up on it).
    *
    * @throws IllegalStateException naming the first leak, caused by the stack where it began
@@ -192,6 +192,11 @@ public final class FakeCluster implements Cluster {
       if (!a.isFreed()) {
         throw new IllegalStateException("expected every alloc freed, but " + a.id()
             + " was not (" + allocs.size() + " granted)", a.grantedAt());
+      }
+      Throwable late = a.startedAfterFree();
+      if (late != null) {
+        throw new IllegalStateException("expected no exec started on an alloc after it was freed,"
+            + " but one was on " + a.id(), late);
       }
       for (FakeExec x : a.execs()) {
         if (!x.isDone() || x.wasRunningWhenFreed()) {
@@ -300,6 +305,15 @@ public final class FakeCluster implements Cluster {
      */
     public boolean isCancelled() {
       return future.isCancelled();
+    }
+
+    /**
+     * Returns true once the request was granted, failed or cancelled.
+     *
+     * @return whether the request has its answer
+     */
+    public boolean isAnswered() {
+      return future.isDone();
     }
 
     /**

@@ -35,7 +35,7 @@ public final class FakeTimeSource implements TimeSource {
 
   @Override
   public synchronized Cancellable schedule(Duration delay, Runnable action) {
-    return add(now + Math.max(0, delay.toNanos()), action);
+    return add(plus(now, delay), action);
   }
 
   /**
@@ -51,6 +51,16 @@ public final class FakeTimeSource implements TimeSource {
     }
     action.run();
     return () -> { };
+  }
+
+  /** Returns {@code time + delay}, at most Long.MAX_VALUE: a delay of centuries never overflows. */
+  private static long plus(long time, Duration delay) {
+    if (delay.isNegative()) {
+      return time;
+    }
+    long nanos = delay.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE
+        : delay.toNanos();
+    return nanos > Long.MAX_VALUE - time ? Long.MAX_VALUE : time + nanos;
   }
 
   private Cancellable add(long deadline, Runnable action) {
@@ -75,7 +85,7 @@ public final class FakeTimeSource implements TimeSource {
     }
     long target;
     synchronized (this) {
-      target = now + duration.toNanos();
+      target = plus(now, duration);
     }
     while (true) {
       Timer due;

@@ -18,6 +18,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Digest;
@@ -110,6 +113,8 @@ public final class Engine {
   private final BlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
   private final Thread thread;
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+  /** Submits share it; close takes it alone, so that no submit is half done when close starts. */
+  private final ReadWriteLock submitOrClose = new ReentrantReadWriteLock();
   private volatile boolean closeRequested;
   private boolean stopped;
 
@@ -173,19 +178,27 @@ public final class Engine {
    * @throws IllegalArgumentException if a task was already submitted or is done; then none is
    */
   public void submit(List<TaskRecord> records) {
-    if (closeRequested) {
-      throw new IllegalStateException("scheduler " + config.name() + " is closed");
-    }
-    List<TaskRecord> claimed = new ArrayList<>(records.size());
-    for (TaskRecord r : records) {
-      String problem = r.claim(this, callbacks);
-      if (problem != null) {
-        claimed.forEach(TaskRecord::unclaim);
-        throw new IllegalArgumentException(problem);
+    // A submit that got past the check posts its tasks before close() can post onClose: they are
+    // queued, then failed with the "closed" error, never stranded.
+    Lock lock = submitOrClose.readLock();
+    lock.lock();
+    try {
+      if (closeRequested) {
+        throw new IllegalStateException("scheduler " + config.name() + " is closed");
       }
-      claimed.add(r);
+      List<TaskRecord> claimed = new ArrayList<>(records.size());
+      for (TaskRecord r : records) {
+        String problem = r.claim(this, callbacks);
+        if (problem != null) {
+          claimed.forEach(TaskRecord::unclaim);
+          throw new IllegalArgumentException(problem);
+        }
+        claimed.add(r);
+      }
+      post(() -> onSubmitted(claimed));
+    } finally {
+      lock.unlock();
     }
-    post(() -> onSubmitted(claimed));
   }
 
   /**
@@ -214,9 +227,15 @@ public final class Engine {
    * @return the future of the engine's termination, the same on every call
    */
   public CompletableFuture<Void> close() {
-    if (!closeRequested) {
-      closeRequested = true;
-      post(this::onClose);
+    Lock lock = submitOrClose.writeLock();
+    lock.lock();
+    try {
+      if (!closeRequested) {
+        closeRequested = true;
+        post(this::onClose);
+      }
+    } finally {
+      lock.unlock();
     }
     return terminated;
   }
@@ -282,7 +301,7 @@ public final class Engine {
    * in the statuses too.
    */
   private void endBatch() {
-    stats.publish(queue.size() + draining.size(), pending.size(), live, dims);
+    stats.publish(queue.size() + draining.size(), pending.size(), live, dims, changes);
     for (Change c : changes) {
       c.task().publish(c.status(), defer);
     }
@@ -338,8 +357,8 @@ public final class Engine {
       if (drainStart < 0) {
         drainStart = now;
       }
-      drainDeadline = Math.min(now + config.drainTimeout().toNanos(),
-          drainStart + config.maxDrainWait().toNanos());
+      drainDeadline = Math.min(now + Durations.nanos(config.drainTimeout()),
+          drainStart + Durations.nanos(config.maxDrainWait()));
       if (!drainTimerArmed) {
         armDrainTimer();
       }
@@ -417,7 +436,22 @@ public final class Engine {
       .thenComparing(Comparator.comparingDouble((TaskRecord t) -> t.size).reversed())
       .thenComparingLong(t -> t.queuedSince);
 
+  /**
+   * Places what it can and requests allocs for the rest. If anything throws all the same, the
+   * queue is mended before the error is logged: it holds exactly the tasks still waiting, so none
+   * is placed twice or forgotten.
+   */
   private void pass() {
+    try {
+      placeAndRequest();
+    } catch (RuntimeException | Error e) {
+      queue.removeIf(t -> t.assignment != null || t.current.state() == State.DONE);
+      queueSorted = false;
+      throw e;
+    }
+  }
+
+  private void placeAndRequest() {
     if (queue.isEmpty()) {
       return;
     }
@@ -428,7 +462,8 @@ public final class Engine {
       queue.sort(ORDER);
       queueSorted = true;
     }
-    long starvedBefore = now - config.starvationThreshold().toNanos();
+    long starvedBefore = Durations.isForever(config.starvationThreshold()) ? Long.MIN_VALUE
+        : now - Durations.nanos(config.starvationThreshold());
     List<TaskRecord> order = new ArrayList<>(queue.size());
     List<TaskRecord> starved = new ArrayList<>();
     for (TaskRecord t : queue) {
@@ -453,7 +488,7 @@ public final class Engine {
         }
       }
       if (best != null) {
-        assign(t, best);
+        place(t, best);
         continue;
       }
       LiveAlloc hold = reservation(t, reserved);
@@ -474,13 +509,13 @@ public final class Engine {
           .thenComparingLong(a -> a.seq));
       for (LiveAlloc a : allocs) {
         for (TaskRecord t : packer.fill(a.free, groups)) {
-          assign(t, a);
+          place(t, a);
         }
       }
     }
     boolean starvedWait = !waiting.isEmpty();
     for (TaskRecord t : rest) {
-      if (t.assignment == null) {
+      if (t.assignment == null && t.current.state() != State.DONE) {
         waiting.add(t);
       }
     }
@@ -641,10 +676,10 @@ public final class Engine {
             + p.req + ": " + cause.getMessage());
         return;
       }
-      allocFailures++;
+      allocFailures = Math.min(allocFailures + 1, 64);
       emit(new SchedulerEvent.AllocRefused(p.req, describe(cause), false));
-      long backoff = Math.min(config.backoffMax().toNanos(),
-          config.backoffInitial().toNanos() << Math.min(30, allocFailures - 1));
+      long backoff = Durations.doubled(Durations.nanos(config.backoffInitial()),
+          allocFailures - 1, Durations.nanos(config.backoffMax()));
       backoffUntil = time.nanoTime() + backoff;
       LOG.log(Level.WARNING, "scheduler " + config.name() + ": allocation of " + p.req
           + " failed (" + cause + "); backing off " + Duration.ofNanos(backoff));
@@ -691,7 +726,7 @@ public final class Engine {
     }
     long token = ++a.keepaliveSeq;
     a.keepaliveTimer.cancel();
-    a.keepaliveTimer = time.schedule(config.keepaliveTimeout(),
+    a.keepaliveTimer = timer(config.keepaliveTimeout(),
         () -> post(() -> onKeepaliveTimeout(a, token)));
     io.execute(() -> {
       CompletableFuture<Duration> f;
@@ -713,8 +748,7 @@ public final class Engine {
       allocDead(a, "keepalive failed: " + describe(unwrap(e)));
       return;
     }
-    Duration wait = next.isNegative() ? Duration.ZERO : next;
-    a.keepaliveTimer = time.schedule(wait, () -> post(() -> keepalive(a)));
+    a.keepaliveTimer = timer(next, () -> post(() -> keepalive(a)));
   }
 
   private void onKeepaliveTimeout(LiveAlloc a, long token) {
@@ -726,7 +760,7 @@ public final class Engine {
   private void becameIdle(LiveAlloc a) {
     long since = time.nanoTime();
     a.idleSince = since;
-    time.schedule(config.maxAllocIdleTime(), () -> post(() -> onIdleCheck(a, since)));
+    timer(config.maxAllocIdleTime(), () -> post(() -> onIdleCheck(a, since)));
   }
 
   private void onIdleCheck(LiveAlloc a, long since) {
@@ -763,6 +797,7 @@ public final class Engine {
   private void retire(LiveAlloc a, String why) {
     live.remove(a);
     a.live = false;
+    a.gone = true;
     a.keepaliveTimer.cancel();
     stats.allocsLive--;
     stats.allocsFreedIdle++;
@@ -771,7 +806,7 @@ public final class Engine {
     LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": freeing alloc " + a.id + ": "
         + why);
     forget(a);
-    freeQuietly(a.alloc);
+    free(a);
   }
 
   private void allocDead(LiveAlloc a, String why) {
@@ -780,6 +815,7 @@ public final class Engine {
     }
     live.remove(a);
     a.live = false;
+    a.gone = true;
     a.keepaliveTimer.cancel();
     stats.allocsLive--;
     stats.allocsDead++;
@@ -801,7 +837,7 @@ public final class Engine {
       }
     }
     forget(a);
-    freeQuietly(a.alloc);
+    free(a);
     dirty = true;
     maybeFinishClose();
   }
@@ -818,21 +854,44 @@ public final class Engine {
 
   // ---------------------------------------------------------------- the task lifecycle
 
+  /**
+   * Places {@code t} on {@code a}, or, if that throws, ends {@code t} alone DONE with the error:
+   * one bad task must not abort a pass after others were placed (they would be placed again).
+   *
+   * @return whether {@code t} was placed
+   */
+  private boolean place(TaskRecord t, LiveAlloc a) {
+    try {
+      assign(t, a);
+      return true;
+    } catch (RuntimeException e) {
+      LOG.log(Level.ERROR, "scheduler " + config.name() + ": placing " + t.task + " failed", e);
+      if (t.assignment != null) {
+        release(t.assignment);
+      }
+      queue.remove(t);
+      finish(t, new TaskException(Kind.FAILED, t.task + " could not be placed on alloc " + a.id
+          + ": " + describe(e), null, e));
+      return false;
+    }
+  }
+
   private void assign(TaskRecord t, LiveAlloc a) {
+    // What can throw comes first, before anything changes.
+    ExecRequest req = new ExecRequest(t.current.id(), t.task.name(), t.task.exec(),
+        t.task.resources(), t.task.inputs());
+    Repository repo = repositoryOf(t);
     Assignment asg = new Assignment(t, a);
+    Duration timeout = t.task.timeout();
+    if (timeout != null) {
+      asg.timeoutTimer = timer(timeout, () -> post(() -> onTimeout(asg)));
+    }
     t.assignment = asg;
     a.running.add(asg);
     a.idleSince = -1;
     Packer.subtract(a.free, t.need);
     stats.allocsChanged();
-    Duration timeout = t.task.timeout();
-    if (timeout != null) {
-      asg.timeoutTimer = time.schedule(timeout, () -> post(() -> onTimeout(asg)));
-    }
-    TaskStatus s = publish(t, State.STAGING, a.id, null, null, null);
-    ExecRequest req = new ExecRequest(s.id(), t.task.name(), t.task.exec(), t.task.resources(),
-        t.task.inputs());
-    Repository repo = repositoryOf(t);
+    publish(t, State.STAGING, a.id, null, null, null);
     later(() -> {
       CompletableFuture<?> staged = repo == null || req.inputs().files().isEmpty()
           ? CompletableFuture.completedFuture(null)
@@ -841,15 +900,38 @@ public final class Engine {
         if (e != null) {
           post(() -> onStagingFailed(asg, unwrap(e)));
         } else {
-          io.execute(() -> start(asg, req));
+          post(() -> onStaged(asg, req));
         }
       });
     });
   }
 
+  /** Starts the staged attempt, unless it was given up on or its alloc died meanwhile. */
+  private void onStaged(Assignment asg, ExecRequest req) {
+    if (asg.task.assignment != asg || !asg.alloc.live) {
+      return;
+    }
+    if (asg.stop != null) {
+      onExecEnded(asg, null, null);
+      return;
+    }
+    later(() -> io.execute(() -> start(asg, req)));
+  }
+
+  /**
+   * Calls {@link Alloc#start} on the I/O executor, unless the engine has meanwhile declared the
+   * alloc dead: the check and the call hold the alloc's lock, which its free also takes, so no
+   * exec is started on an alloc after the engine gave it up.
+   */
   private void start(Assignment asg, ExecRequest req) {
     try {
-      Exec x = Objects.requireNonNull(asg.alloc.alloc.start(req), "exec");
+      Exec x;
+      synchronized (asg.alloc) {
+        if (asg.alloc.gone) {
+          return;  // its tasks were already handed elsewhere
+        }
+        x = Objects.requireNonNull(asg.alloc.alloc.start(req), "exec");
+      }
       CompletableFuture<ExecResult> result = Objects.requireNonNull(x.result(), "exec result");
       post(() -> onExecStarted(asg, x));
       result.whenComplete((r, e) -> post(() -> onExecEnded(asg, r, e)));
@@ -1059,7 +1141,7 @@ public final class Engine {
     }
     if (!asg.killTimerArmed) {
       asg.killTimerArmed = true;
-      time.schedule(config.killTimeout(), () -> post(() -> onKillTimeout(asg)));
+      timer(config.killTimeout(), () -> post(() -> onKillTimeout(asg)));
     }
   }
 
@@ -1223,11 +1305,12 @@ public final class Engine {
     List<CompletableFuture<Void>> frees = new ArrayList<>();
     for (LiveAlloc a : live) {
       a.live = false;
+      a.gone = true;
       a.keepaliveTimer.cancel();
       stats.allocsLive--;
       stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
       emit(new SchedulerEvent.AllocDown(a.id, "scheduler closed", false));
-      frees.add(free(a.alloc));
+      frees.add(free(a));
     }
     live.clear();
     frees.addAll(freeing);  // also those of allocs that died or went idle earlier
@@ -1250,19 +1333,29 @@ public final class Engine {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Frees {@code alloc} on the I/O executor; the future completes when it is freed or failed to. */
-  private CompletableFuture<Void> free(Alloc alloc) {
+  /** Frees a gone live alloc; see {@link #start} for why it takes the alloc's lock. */
+  private CompletableFuture<Void> free(LiveAlloc a) {
+    return free(a.alloc, a);
+  }
+
+  /**
+   * Frees {@code alloc} on the I/O executor, holding {@code lock}; the future completes when it is
+   * freed or failed to.
+   */
+  private CompletableFuture<Void> free(Alloc alloc, Object lock) {
     CompletableFuture<Void> freed = new CompletableFuture<>();
     freeing.add(freed);
     freed.whenComplete((v, e) -> freeing.remove(freed));
-    later(() -> freeNow(alloc).whenComplete((v, e) -> freed.complete(null)));
+    later(() -> freeNow(alloc, lock).whenComplete((v, e) -> freed.complete(null)));
     return freed;
   }
 
-  private CompletableFuture<Void> freeNow(Alloc alloc) {
+  private CompletableFuture<Void> freeNow(Alloc alloc, Object lock) {
     return CompletableFuture.supplyAsync(() -> {
       try {
-        return Objects.requireNonNull(alloc.free(), "free future");
+        synchronized (lock) {
+          return Objects.requireNonNull(alloc.free(), "free future");
+        }
       } catch (RuntimeException e) {
         return CompletableFuture.<Void>failedFuture(e);
       }
@@ -1274,8 +1367,22 @@ public final class Engine {
     });
   }
 
+  /**
+   * Runs {@code action} after {@code delay}, or never if the delay is {@link Durations#FOREVER} or
+   * longer; a negative delay counts as zero.
+   */
+  private TimeSource.Cancellable timer(Duration delay, Runnable action) {
+    if (Durations.isForever(delay)) {
+      return NEVER;
+    }
+    return time.schedule(delay.isNegative() ? Duration.ZERO : delay, action);
+  }
+
+  private static final TimeSource.Cancellable NEVER = () -> { };
+
+  /** Frees an alloc that never took a task. */
   private void freeQuietly(Alloc alloc) {
-    free(alloc);
+    free(alloc, alloc);
   }
 
   private static void killQuietly(Exec x) {
@@ -1306,7 +1413,7 @@ public final class Engine {
   // ---------------------------------------------------------------- engine-owned records
 
   /** A task's new status, to be published at the end of the batch. */
-  private record Change(TaskRecord task, TaskStatus status) {}
+  record Change(TaskRecord task, TaskStatus status) {}
 
   /** An alloc that is up and takes tasks. */
   static final class LiveAlloc {
@@ -1319,6 +1426,11 @@ public final class Engine {
     final Set<Assignment> running = new LinkedHashSet<>();
     /** True while the alloc is in {@code live}: up, and not yet dead or freed. */
     boolean live;
+    /**
+     * Set, by the engine thread, once the alloc is out of {@code live}; read under the alloc's lock
+     * by the I/O thread about to start an exec on it.
+     */
+    volatile boolean gone;
     long idleSince;
     long keepaliveSeq;
     TimeSource.Cancellable keepaliveTimer = () -> { };

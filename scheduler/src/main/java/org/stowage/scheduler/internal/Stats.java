@@ -4,9 +4,11 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.SchedulerStats;
@@ -22,12 +24,13 @@ import org.stowage.scheduler.TimeSource;
 /**
  * The engine's bookkeeping for {@link SchedulerStats}. Not API.
  *
- * <p>Concurrency: the counters are plain fields written by the engine thread only. At the end of
- * each batch of events the engine calls {@link #publish}, which replaces one volatile
- * {@link Published} holding the counts and the live allocs of that instant, so readers on any
- * thread never see counts that disagree. Tasks not yet done sit in a concurrent map (each read
- * through its own volatile status); finished tasks and gone allocs move to bounded Caffeine caches,
- * written by the engine thread, evicted by count and by age on the scheduler's time source.
+ * <p>Concurrency: the counters are plain fields written by the engine thread only. During a batch
+ * of events the engine only counts; at the end of the batch it calls {@link #publish}, which, under
+ * this object's lock, replaces the counts and live allocs of that instant, records each changed
+ * task's status, moves finished tasks and gone allocs into bounded Caffeine caches (evicted by
+ * count and by age on the scheduler's time source). {@link #snapshot} reads under the same lock, so
+ * a snapshot is one instant: each task and alloc appears once, in the state the counts say.
+ * {@link #counts} reads one volatile field and never waits.
  */
 final class Stats {
 
@@ -47,7 +50,11 @@ final class Stats {
 
   private final String name;
   private final TimeSource time;
-  private final Map<String, TaskRecord> active = new ConcurrentHashMap<>();
+  /** Tasks not yet done, by key, with their status as of the latest publish; guarded by this. */
+  private final Map<String, Active> active = new HashMap<>();
+  /** This batch's finished tasks and gone allocs, moved to the caches at its end; engine thread. */
+  private final List<Finished> finishing = new ArrayList<>();
+  private final List<Gone> going = new ArrayList<>();
   private final Cache<String, Finished> finished;
   private final Cache<String, Gone> gone;
   private volatile Published published;
@@ -62,11 +69,10 @@ final class Stats {
     this.published = new Published(counts(0, 0), List.of());
   }
 
-  /** Counts a newly submitted task, in INIT. */
+  /** Counts a newly submitted task, in INIT; it is listed from its first published change. */
   void submitted(TaskRecord t) {
     submitted++;
     inState[State.INIT.ordinal()]++;
-    active.put(t.task.key(), t);
   }
 
   /** Moves a task's count from its old state to its new one; retires it once DONE. */
@@ -76,9 +82,8 @@ final class Stats {
       inState[next.state().ordinal()]++;
     }
     if (next.state() == State.DONE) {
-      active.remove(t.task.key());
       TaskException e = next.error();
-      finished.put(t.task.key(), new Finished(t.task.key(), t.task.name(), t.task.resources(),
+      finishing.add(new Finished(t.task.key(), t.task.name(), t.task.resources(),
           next.id(), next.attempt(), e == null ? null : e.kind(),
           e == null ? null : e.getMessage(), next.sinceNanos()));
       if (e == null) {
@@ -98,12 +103,33 @@ final class Stats {
 
   /** Retires a gone alloc, keeping its last view within the retention. */
   void allocGone(String id, AllocState state, Resources capacity, long upSince) {
-    gone.put(id, new Gone(id, state, capacity, upSince, time.nanoTime()));
+    going.add(new Gone(id, state, capacity, upSince, time.nanoTime()));
     allocsChanged = true;
   }
 
-  /** Publishes the counts and the live allocs of this instant; engine thread only. */
-  void publish(int waiting, int pendingAllocs, List<Engine.LiveAlloc> live, Dimensions dims) {
+  /**
+   * Publishes the counts, the live allocs and the task statuses of this instant; engine thread
+   * only.
+   *
+   * @param changes this batch's status changes, in order
+   */
+  synchronized void publish(int waiting, int pendingAllocs, List<Engine.LiveAlloc> live,
+      Dimensions dims, List<Engine.Change> changes) {
+    for (Engine.Change c : changes) {
+      if (c.status().state() != State.DONE) {
+        active.put(c.task().task.key(), new Active(c.task(), c.status()));
+      } else {
+        active.remove(c.task().task.key());
+      }
+    }
+    for (Finished f : finishing) {
+      finished.put(f.key, f);
+    }
+    finishing.clear();
+    for (Gone g : going) {
+      gone.put(g.id, g);
+    }
+    going.clear();
     List<LiveView> allocs = published.allocs;
     if (allocsChanged) {
       allocsChanged = false;
@@ -130,25 +156,28 @@ final class Stats {
     return published.counts;
   }
 
-  /** Builds a full snapshot; any thread. */
-  SchedulerStats snapshot() {
+  /** Builds a full snapshot of the latest publish; any thread. */
+  synchronized SchedulerStats snapshot() {
     Published p = published;
     long now = time.nanoTime();
     List<AllocStats> allocs = new ArrayList<>();
+    Set<String> liveIds = new HashSet<>();
     for (LiveView a : p.allocs) {
+      liveIds.add(a.id);
       allocs.add(new AllocStats(a.id, AllocState.LIVE, a.capacity, a.free, a.tasks,
           seconds(now - a.upSince), a.idleSince < 0 ? 0 : seconds(now - a.idleSince)));
     }
     for (Gone g : gone.asMap().values()) {
+      if (liveIds.contains(g.id)) {
+        continue;  // an id the cluster handed out again: the live one is the alloc of this instant
+      }
       allocs.add(new AllocStats(g.id, g.state, g.capacity, g.capacity, List.of(),
           seconds(g.goneAt - g.upSince), seconds(now - g.goneAt)));
     }
     List<TaskStats> tasks = new ArrayList<>();
-    for (TaskRecord t : active.values()) {
-      TaskStatus s = t.status();
-      if (s.state() == State.DONE) {
-        continue;  // finishing as we read; it is in the finished cache
-      }
+    for (Active a : active.values()) {
+      TaskRecord t = a.task;
+      TaskStatus s = a.status;
       tasks.add(new TaskStats(t.task.key(), t.task.name(), s.id(), s.attempt(), s.state(),
           t.task.resources(), s.allocId(), s.waiting(), null, null,
           s.sinceNanos() == 0 ? 0 : seconds(now - s.sinceNanos())));
@@ -178,6 +207,8 @@ final class Stats {
   }
 
   private record Published(Counts counts, List<LiveView> allocs) {}
+
+  private record Active(TaskRecord task, TaskStatus status) {}
 
   private record LiveView(String id, Resources capacity, Resources free, List<String> tasks,
       long upSince, long idleSince) {}

@@ -156,6 +156,15 @@ public final class TaskRecord {
     return null;
   }
 
+  /**
+   * Returns whether a scheduler has claimed the task: submitting it again anywhere is refused.
+   *
+   * @return whether the task is claimed
+   */
+  public synchronized boolean isClaimed() {
+    return owner != null;
+  }
+
   /** Undoes a successful {@link #claim} when a batch is rejected as a whole. */
   synchronized void unclaim() {
     owner = null;
