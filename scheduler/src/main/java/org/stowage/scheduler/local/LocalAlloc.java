@@ -1,5 +1,6 @@
 package org.stowage.scheduler.local;
 
+import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -70,8 +71,13 @@ final class LocalAlloc extends SandboxAlloc<LocalExec> {
             running.stream().map(LocalExec::ended).toArray(CompletableFuture[]::new))
         // An exec's own clean-up finds its leftovers; this finds those of execs whose clean-up
         // gave up, before the directory they may still be writing into goes.
-        .thenCompose(v -> ProcessTree.kill(ProcessTree.find(null, marker), LocalExec.KILL_GRACE,
-            timer));
+        .thenCompose(v -> new ProcessTree(null, marker, null).kill(LocalExec.KILL_GRACE, timer))
+        .thenAccept(survivors -> {
+          if (!survivors.isEmpty()) {
+            log.log(Level.WARNING, "alloc " + id() + ": processes " + survivors
+                + " did not end after a forced kill");
+          }
+        });
   }
 
   /** Gives the alloc's slice back to the cluster. */

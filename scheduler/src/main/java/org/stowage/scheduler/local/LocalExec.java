@@ -12,6 +12,7 @@ import org.jspecify.annotations.Nullable;
 import org.stowage.repository.FileRepository;
 import org.stowage.scheduler.AllocLostException;
 import org.stowage.scheduler.ExecRequest;
+import org.stowage.scheduler.internal.ConfinedCommand;
 import org.stowage.scheduler.internal.ProcessExec;
 import org.stowage.scheduler.internal.ProcessTree;
 
@@ -19,12 +20,12 @@ import org.stowage.scheduler.internal.ProcessTree;
  * One exec on a {@link LocalAlloc}: an OS process run in its own sandbox directory.
  *
  * <p>Life: as a {@link ProcessExec}. {@link #start} lays out the sandbox and starts the process
- * with a marker in its environment; two threads of the cluster keep the tails of its standard
- * output and error. When the process ends (by itself or killed), a thread of the cluster kills
- * whatever it left running (see {@link ProcessTree}), collects {@code out/} into the alloc's
- * repository unless the exec was stopped, deletes the sandbox and only then completes
- * {@link #result()}: whoever sees the result can rely on the processes being gone and the sandbox
- * removed.
+ * with a marker in its environment, as the leader of a session of its own (see
+ * {@link ConfinedCommand}); two threads of the cluster keep the tails of its standard output and
+ * error. When the process ends (by itself or killed), a thread of the cluster kills whatever it
+ * left running (see {@link ProcessTree}), collects {@code out/} into the alloc's repository unless
+ * the exec was stopped, deletes the sandbox and only then completes {@link #result()}: whoever
+ * sees the result can rely on the processes being gone and the sandbox removed.
  *
  * <p>Thread-safety: thread-safe. {@link #kill()} and {@link #lose} may race with the end of the
  * process and with each other; the first stop wins, and the result completes once.
@@ -55,7 +56,9 @@ final class LocalExec extends ProcessExec {
       FileRepository repository, Executor executor, ScheduledExecutorService timer) {
     Launched process = launch(request, allocId, sandbox, repository,
         String.valueOf(request.config().command()),
-        () -> new ProcessBuilder(request.config().command()), Map.of(ProcessTree.MARKER, marker));
+        () -> new ProcessBuilder(ConfinedCommand.of(request.config().command(), sandbox,
+            request.config().environment())),
+        Map.of(ProcessTree.MARKER, marker));
     LocalExec exec = new LocalExec(request, allocId, sandbox, marker, repository, executor, timer,
         process);
     exec.watch();
@@ -79,8 +82,7 @@ final class LocalExec extends ProcessExec {
    */
   @Override
   protected void terminate() {
-    executor().execute(() -> ProcessTree.kill(
-        ProcessTree.find(process().toHandle(), marker + "\0"), KILL_GRACE, timer())
+    executor().execute(() -> tree(process().toHandle()).kill(KILL_GRACE, timer())
         .thenAccept(this::warnSurvivors));
   }
 
@@ -89,7 +91,7 @@ final class LocalExec extends ProcessExec {
   protected CompletableFuture<?> settle() {
     try {
       // What the process left running would keep writing into the sandbox and hold the pipes.
-      return ProcessTree.kill(ProcessTree.find(null, marker + "\0"), KILL_GRACE, timer())
+      return tree(null).kill(KILL_GRACE, timer())
           .thenCompose(survivors -> {
             warnSurvivors(survivors);
             return tailsDrained();
@@ -99,6 +101,15 @@ final class LocalExec extends ProcessExec {
           + ": looking for processes it left running failed", e);
       return CompletableFuture.completedFuture(null);
     }
+  }
+
+  /**
+   * Returns the exec's processes: those of {@code root}'s tree, those carrying the exec's marker,
+   * and those of the session its process leads.
+   */
+  private ProcessTree tree(@Nullable ProcessHandle root) {
+    return new ProcessTree(root, marker + "\0",
+        ConfinedCommand.startsSessions() ? process().toHandle() : null);
   }
 
   /** An exec lost with its dead alloc fails with an {@link AllocLostException}. */

@@ -35,6 +35,7 @@ import org.stowage.scheduler.ExecResult;
 import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.internal.ProcessTree;
 
 /** What one exec on a local alloc does with real processes: sandbox, outputs, tails, kills. */
 @Timeout(60)
@@ -153,6 +154,37 @@ class LocalExecTest {
     assertEquals(0, r.exitCode());
     assertEquals("left it running\n", r.stdout());
     assertEquals(List.of(), processesWith(marker));
+  }
+
+  @Test
+  void killEndsAChildThatDroppedTheMarkerAndLeftTheExecsTree() throws Exception {
+    String marker = marker();
+    Path pids = tmp.resolve("pids");
+    LocalExec x = (LocalExec) alloc.start(request(Fileset.empty(), Map.of("PIDS", pids.toString()),
+        LocalFixtures.detachedChild(marker, false) + "; sleep " + marker));
+    ProcessHandle child = LocalFixtures.detached(pids);
+
+    x.kill();
+    ExecResult r = result(x);
+
+    assertEquals(128 + 15, r.exitCode(), "killed by SIGTERM");
+    assertFalse(ProcessTree.running(child), "the detached child " + child.pid() + " still runs");
+    assertEquals(List.of(), processesWith(marker));
+  }
+
+  @Test
+  void whatACommandLeavesRunningWithoutTheMarkerIsKilledWhenItExits() throws Exception {
+    String marker = marker();
+    Path pids = tmp.resolve("pids");
+    LocalExec x = (LocalExec) alloc.start(request(Fileset.empty(), Map.of("PIDS", pids.toString()),
+        LocalFixtures.detachedChild(marker, false) + "; while [ ! -e \"$PIDS\" ]; do sleep 0.05;"
+            + " done; echo left it running"));
+
+    ExecResult r = result(x);
+
+    assertEquals(0, r.exitCode());
+    assertEquals("left it running\n", r.stdout());
+    assertEquals(List.of(), processesWith(marker), "the detached child still runs");
   }
 
   @Test
