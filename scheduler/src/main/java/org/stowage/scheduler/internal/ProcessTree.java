@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
  * The processes of an exec, or of all the execs of an alloc: how to find them all and kill them.
  * Not API.
  *
- * <p>A tree is named by up to three things, each of which catches processes the others miss:
+ * <p>A tree is named by up to four things, each of which catches processes the others miss:
  *
  * <ul>
  *   <li>its root: the process the exec started, and that process's descendants
@@ -33,6 +33,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>a session: on Linux, every process of the session the exec's process leads (it is started
  *       under {@code setsid}, see {@link ConfinedCommand}). A re-parented process stays in its
  *       session, environment or not, unless it calls {@code setsid(2)} itself.
+ *   <li>a {@link Cgroup}: every process in it. Nothing a process does for itself takes it out;
+ *       only one allowed to write into another cgroup's {@code cgroup.procs} can move out.
  * </ul>
  *
  * <p>A zombie (a process that ended and waits for its parent to collect its exit status) counts
@@ -55,9 +57,10 @@ public final class ProcessTree {
   private final @Nullable ProcessHandle root;
   private final String markerPrefix;
   private final @Nullable ProcessHandle sessionLeader;
+  private final @Nullable Cgroup cgroup;
 
   /**
-   * Names a tree of processes; any of the three may be left out.
+   * Names a tree of processes; any of the four may be left out.
    *
    * @param root the process the exec started, whose descendants belong to the tree; null once
    *     it ended (its pid may then be another process's)
@@ -66,12 +69,15 @@ public final class ProcessTree {
    *     with NUL); empty for no marker
    * @param sessionLeader the process that leads the tree's session (its pid is the session's id),
    *     even once it ended: the session is not matched once another process has its pid
+   * @param cgroup the cgroup whose processes (those of the cgroups inside it included) belong to
+   *     the tree
    */
   public ProcessTree(@Nullable ProcessHandle root, String markerPrefix,
-      @Nullable ProcessHandle sessionLeader) {
+      @Nullable ProcessHandle sessionLeader, @Nullable Cgroup cgroup) {
     this.root = root;
     this.markerPrefix = markerPrefix;
     this.sessionLeader = sessionLeader;
+    this.cgroup = cgroup;
   }
 
   /**
@@ -85,6 +91,11 @@ public final class ProcessTree {
       found.add(root);
       root.descendants().filter(ProcessTree::running).forEach(found::add);
     }
+    if (cgroup != null) {
+      for (long pid : cgroup.pids()) {
+        ProcessHandle.of(pid).filter(h -> h.pid() != SELF && running(h)).ifPresent(found::add);
+      }
+    }
     if (HAVE_PROC && (!markerPrefix.isEmpty() || sessionLeader != null)) {
       scanProc(found);
     }
@@ -93,8 +104,8 @@ public final class ProcessTree {
 
   /**
    * Kills the tree: sends its processes a polite termination signal, gives them {@code grace} to
-   * end, then kills forcibly what it finds of the tree then, again and again while it finds some,
-   * for up to {@code grace} more.
+   * end, then kills forcibly what it finds of the tree then (the cgroup through
+   * {@link Cgroup#kill()}), again and again while it finds some, for up to {@code grace} more.
    * The first search runs on the calling thread; the checks and the later searches (a scan of
    * {@code /proc}) run on {@code timer}.
    *
@@ -120,6 +131,9 @@ public final class ProcessTree {
     Set<ProcessHandle> left = find();
     if (left.isEmpty()) {
       return CompletableFuture.completedFuture(List.of());
+    }
+    if (cgroup != null) {
+      cgroup.kill();
     }
     left.forEach(ProcessHandle::destroyForcibly);
     long wait = Math.max(0, deadline - System.nanoTime());
@@ -206,7 +220,7 @@ public final class ProcessTree {
         }
       }
     } catch (IOException | RuntimeException e) {
-      // /proc cannot be listed: the root and its descendants are all there is.
+      // /proc cannot be listed: the root, its descendants and the cgroup are all there is.
     }
   }
 
@@ -284,6 +298,7 @@ public final class ProcessTree {
     return "processes" + (root != null ? " of " + root.pid() : "")
         + (markerPrefix.isEmpty() ? "" : " marked " + MARKER + "="
             + markerPrefix.replace("\0", ""))
-        + (sessionLeader != null ? " in session " + sessionLeader.pid() : "");
+        + (sessionLeader != null ? " in session " + sessionLeader.pid() : "")
+        + (cgroup != null ? " in " + cgroup : "");
   }
 }

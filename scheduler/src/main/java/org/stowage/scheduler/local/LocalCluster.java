@@ -31,6 +31,7 @@ import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.internal.Admissions;
+import org.stowage.scheduler.internal.Cgroup;
 import org.stowage.scheduler.internal.DaemonThreads;
 import org.stowage.scheduler.internal.Sandbox;
 import org.stowage.scheduler.internal.SandboxAlloc;
@@ -109,6 +110,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
   private final Path workDir;
   private final boolean ownsWorkDir;
   private final String token = UUID.randomUUID().toString();
+  private final @Nullable Cgroup cgroup;
   private final ExecutorService executor;
   private final ScheduledExecutorService timer;
   private final Thread shutdownHook;
@@ -119,7 +121,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
   private int allocSeq;
   private boolean closed;
 
-  private LocalCluster(Resources total, Path workDir, boolean ownsWorkDir) {
+  private LocalCluster(Resources total, Path workDir, boolean ownsWorkDir, boolean cgroups) {
     this.total = total;
     this.free = total;
     this.workDir = workDir;
@@ -128,6 +130,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     this.executor = Executors.newCachedThreadPool(DaemonThreads.named(name + "-"));
     this.timer =
         Executors.newSingleThreadScheduledExecutor(DaemonThreads.named(name + "-timer-"));
+    this.cgroup = cgroups ? Cgroup.forThisJvm("stowage-" + token) : null;
     this.shutdownHook = new Thread(this::closeOnExit, name + "-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -212,12 +215,17 @@ public final class LocalCluster implements Cluster, AutoCloseable {
       Resources slice = accounted(requirements.max()).min(free).max(min);
       String id = "local-" + ++allocSeq;
       LocalAlloc alloc;
+      @Nullable Cgroup allocCgroup = null;
       try {
         Path dir = Files.createTempDirectory(workDir, id + "-");
+        allocCgroup = cgroup == null ? null : cgroup.child(id);
         alloc = new LocalAlloc(id, disk > 0 ? slice.plus(Resources.of(Resources.DISK, disk)) : slice,
-            dir, FileRepository.open(dir.resolve("repository")), token + "/" + id + "/", this,
-            executor, timer);
+            dir, FileRepository.open(dir.resolve("repository")), token + "/" + id + "/",
+            allocCgroup, this, executor, timer);
       } catch (IOException | RuntimeException e) {
+        if (allocCgroup != null) {
+          allocCgroup.remove();
+        }
         return CompletableFuture.failedFuture(new AllocationException(
             AllocationException.Kind.NOT_NOW, "alloc " + id + ": cannot create its directory"
                 + " under " + workDir + ": " + e, e));
@@ -313,6 +321,9 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     } finally {
       executor.shutdown();
       timer.shutdown();
+      if (cgroup != null && !cgroup.remove()) {
+        LOG.log(Level.WARNING, "local cluster: could not remove its " + cgroup);
+      }
     }
     if (ownsWorkDir) {
       try {
@@ -380,6 +391,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     private @Nullable Double cpu;
     private @Nullable Long memory;
     private @Nullable Path workDir;
+    private boolean cgroups = true;
 
     private Builder() {}
 
@@ -432,6 +444,17 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     }
 
     /**
+     * Makes the cluster track its processes without cgroups even where it could use them, for
+     * tests of what happens where it cannot.
+     *
+     * @return this builder
+     */
+    Builder withoutCgroups() {
+      this.cgroups = false;
+      return this;
+    }
+
+    /**
      * Builds the cluster.
      *
      * @return the cluster
@@ -444,10 +467,10 @@ public final class LocalCluster implements Cluster, AutoCloseable {
       try {
         if (workDir != null) {
           Files.createDirectories(workDir);
-          return new LocalCluster(total, workDir.toRealPath(), false);
+          return new LocalCluster(total, workDir.toRealPath(), false, cgroups);
         }
         return new LocalCluster(total, Files.createTempDirectory("stowage-local-").toRealPath(),
-            true);
+            true, cgroups);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot create the local cluster's work directory: " + e, e);
       }

@@ -25,10 +25,14 @@ class ConfinedCommandTest {
   }
 
   @Test
-  void wrapsTheProgramInSetsid() {
-    assertEquals(List.of("/usr/bin/setsid", "sort", "-u", "in.txt"),
-        ConfinedCommand.wrap("/usr/bin/setsid", "sort", List.of("-u", "in.txt")));
-    assertEquals(List.of("sort", "-u"), ConfinedCommand.wrap(null, "sort", List.of("-u")));
+  void wrapsTheProgramInSetsidThenTheShellThatJoinsTheCgroup() {
+    List<String> line = ConfinedCommand.wrap("/usr/bin/setsid", "/cg/x/cgroup.procs", "sort",
+        List.of("-u", "in.txt"));
+
+    assertEquals(List.of("/usr/bin/setsid", "/bin/sh", "-c"), line.subList(0, 3));
+    assertEquals(List.of("stowage-exec", "/cg/x/cgroup.procs", "sort", "-u", "in.txt"),
+        line.subList(4, line.size()));
+    assertEquals(List.of("sort", "-u"), ConfinedCommand.wrap(null, null, "sort", List.of("-u")));
   }
 
   @Test
@@ -62,9 +66,9 @@ class ConfinedCommandTest {
 
   @Test
   void anExecWithAPathOfItsOwnRunsTheProgramTheJvmFound() throws IOException {
-    List<String> same = ConfinedCommand.of(List.of("sh", "-c", "true"), tmp, Map.of());
+    List<String> same = ConfinedCommand.of(List.of("sh", "-c", "true"), tmp, Map.of(), null);
     List<String> own = ConfinedCommand.of(List.of("sh", "-c", "true"), tmp,
-        Map.of("PATH", tmp.toString()));
+        Map.of("PATH", tmp.toString()), null);
 
     if (ConfinedCommand.startsSessions()) {
       assertEquals("sh", same.get(1), "the name is kept when the exec searches the same PATH");
