@@ -79,20 +79,48 @@ import org.stowage.scheduler.internal.SandboxAlloc;
  * error. It completes on a thread of the cluster once every process of the exec has ended and
  * its sandbox is deleted.
  *
- * <p><b>Processes.</b> Every process an exec starts carries {@code STOWAGE_EXEC=<token>} in its
- * environment. Killing an exec (on timeout, cancel, free or close) sends a polite signal to the
- * process, its descendants and, on Linux, every process carrying the exec's token, even one that
- * outlived its parent; what still runs after a second is killed forcibly. When the command exits
- * by itself, whatever it left running is killed the same way before its outputs are collected. A
- * zombie counts as ended.
+ * <p><b>Processes.</b> An exec's processes are killed (on timeout, cancel, free or close) with a
+ * polite signal and, for what still runs after a second, a forced kill; when the command exits
+ * by itself, whatever it left running is killed the same way before its outputs are collected.
+ * A zombie counts as ended. To find every process of an exec, even one that outlived its parent
+ * and was re-parented to init, the cluster uses, as far as the machine allows:
+ *
+ * <ul>
+ *   <li><b>a cgroup</b> (Linux, cgroup v2): where the JVM may create cgroups inside its own (root
+ *       on most machines and VMs; a user in a systemd unit or user service with
+ *       {@code Delegate=yes}), each exec runs in a cgroup of its own, joined before its program
+ *       starts, and each kill empties it ({@code cgroup.kill} on Linux 5.14 and later). No
+ *       process the exec starts can leave it by itself: double forks, {@code setsid}, daemons and
+ *       cleared environments stay in. Only a process allowed to write into another cgroup's
+ *       {@code cgroup.procs} (root, or the owner of the delegated tree) can move out. The cgroups
+ *       have no controllers and limit nothing;
+ *   <li><b>a session</b>: each exec starts as the leader of a session of its own (through
+ *       {@code setsid}, from util-linux or busybox), and on Linux every process of that session
+ *       is the exec's. A process leaves it only by starting a session itself;
+ *   <li><b>a marker</b>: every process carries {@code STOWAGE_EXEC=<token>} in its environment
+ *       unless it drops it, and on Linux every process carrying the exec's token is the exec's;
+ *   <li><b>parenthood</b>: the process and its descendants, wherever the rest is unavailable.
+ * </ul>
+ *
+ * <p>So where cgroups are available nothing the exec starts survives it, short of a move by a
+ * privileged process. Elsewhere on Linux a process survives only if it both starts a session of
+ * its own and drops the marker (for example {@code setsid env -u STOWAGE_EXEC daemon}), or, on a
+ * machine without a {@code setsid} program, if it drops the marker and outlives its parent. On
+ * other systems, any process re-parented away from the exec survives. Processes started for the
+ * exec by another service ({@code systemd-run}, {@code ssh localhost}, a container runtime) are
+ * never its. As the exec leads its own session, a terminal's Ctrl-C reaches the JVM but not the
+ * exec: the shutdown hook below kills it. If the cgroup cannot be joined when an exec starts, the
+ * exec ends with exit code 125 and says why on its standard error.
  *
  * <p><b>Lost allocs.</b> {@link #kill(String)} simulates the death of an alloc's executor, so that
  * tests can exercise lost-task handling with real processes. A live alloc's keepalive completes
  * with an interval of one second.
  *
- * <p><b>Closing.</b> {@link #close()} kills every exec, frees every alloc and deletes the work
- * directory if the cluster created it. A cluster not closed when the JVM exits is closed by a
- * shutdown hook, so that its processes do not outlive the JVM.
+ * <p><b>Closing.</b> {@link #close()} kills every exec, frees every alloc, removes the cluster's
+ * cgroup ({@code stowage-<uuid>} in the JVM's own) and deletes the work directory if the cluster
+ * created it. A cluster not closed when the JVM exits is closed by a shutdown hook, so that its
+ * processes do not outlive the JVM; a JVM killed outright ({@code SIGKILL}) runs no hook, and
+ * leaves its execs and its cgroup behind.
  *
  * <p>Thread-safety: thread-safe. {@link #canAllocate} answers from memory; {@link #allocate}
  * answers under the cluster's lock, creating the alloc's directory there. The rest of the work
