@@ -12,7 +12,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.FileRepository;
 import org.stowage.repository.Fileset;
@@ -108,6 +107,18 @@ public abstract class ProcessExec implements Exec {
    */
   protected record Launched(Process process, Map<String, Sandbox.Stamp> inputs) {}
 
+  /** Makes the builder of an exec's process, once its sandbox exists. */
+  @FunctionalInterface
+  protected interface Builder {
+    /**
+     * Returns the builder; its directory and environment are set after.
+     *
+     * @return the process builder
+     * @throws IOException if the process cannot be started, for example its program is missing
+     */
+    ProcessBuilder get() throws IOException;
+  }
+
   /**
    * Lays out {@code sandbox} with the request's inputs and starts a process in it: the builder
    * comes from {@code builder} once the sandbox exists, runs in the sandbox, and gets the request's
@@ -127,7 +138,7 @@ public abstract class ProcessExec implements Exec {
    *     then removed
    */
   protected static Launched launch(ExecRequest request, String allocId, Path sandbox,
-      FileRepository repository, String program, Supplier<ProcessBuilder> builder,
+      FileRepository repository, String program, Builder builder,
       Map<String, String> environment) {
     try {
       Map<String, Sandbox.Stamp> inputs = Sandbox.create(sandbox, request.inputs(), repository);

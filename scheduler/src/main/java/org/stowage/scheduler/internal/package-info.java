@@ -15,7 +15,10 @@
  *       directory (refusing starts once lost or freed, the running execs, freeing once), which
  *       the backends' allocs extend, and freeing every alloc of a closing cluster.
  *   <li>{@code Admissions}: the {@code NEVER} check the backends make before allocating.
- *   <li>{@code ProcessTree}: finding and killing an exec's processes, orphans included.
+ *   <li>{@code ProcessTree}: finding and killing an exec's processes, orphans included, by
+ *       parenthood, environment marker, session and cgroup.
+ *   <li>{@code ConfinedCommand}, {@code Cgroup}: starting an exec's program as the leader of its
+ *       own session and inside a cgroup of its own, so that {@code ProcessTree} finds it all.
  *   <li>{@code Checks}, {@code DaemonThreads}: the builders' argument checks and the thread
  *       factory of the threads the scheduler and the clusters own.
  * </ul>

@@ -31,6 +31,7 @@ import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.internal.Admissions;
+import org.stowage.scheduler.internal.Cgroup;
 import org.stowage.scheduler.internal.DaemonThreads;
 import org.stowage.scheduler.internal.Sandbox;
 import org.stowage.scheduler.internal.SandboxAlloc;
@@ -78,20 +79,48 @@ import org.stowage.scheduler.internal.SandboxAlloc;
  * error. It completes on a thread of the cluster once every process of the exec has ended and
  * its sandbox is deleted.
  *
- * <p><b>Processes.</b> Every process an exec starts carries {@code STOWAGE_EXEC=<token>} in its
- * environment. Killing an exec (on timeout, cancel, free or close) sends a polite signal to the
- * process, its descendants and, on Linux, every process carrying the exec's token, even one that
- * outlived its parent; what still runs after a second is killed forcibly. When the command exits
- * by itself, whatever it left running is killed the same way before its outputs are collected. A
- * zombie counts as ended.
+ * <p><b>Processes.</b> An exec's processes are killed (on timeout, cancel, free or close) with a
+ * polite signal and, for what still runs after a second, a forced kill; when the command exits
+ * by itself, whatever it left running is killed the same way before its outputs are collected.
+ * A zombie counts as ended. To find every process of an exec, even one that outlived its parent
+ * and was re-parented to init, the cluster uses, as far as the machine allows:
+ *
+ * <ul>
+ *   <li><b>a cgroup</b> (Linux, cgroup v2): where the JVM may create cgroups inside its own (root
+ *       on most machines and VMs; a user in a systemd unit or user service with
+ *       {@code Delegate=yes}), each exec runs in a cgroup of its own, joined before its program
+ *       starts, and each kill empties it ({@code cgroup.kill} on Linux 5.14 and later). No
+ *       process the exec starts can leave it by itself: double forks, {@code setsid}, daemons and
+ *       cleared environments stay in. Only a process allowed to write into another cgroup's
+ *       {@code cgroup.procs} (root, or the owner of the delegated tree) can move out. The cgroups
+ *       have no controllers and limit nothing;
+ *   <li><b>a session</b>: each exec starts as the leader of a session of its own (through
+ *       {@code setsid}, from util-linux or busybox), and on Linux every process of that session
+ *       is the exec's. A process leaves it only by starting a session itself;
+ *   <li><b>a marker</b>: every process carries {@code STOWAGE_EXEC=<token>} in its environment
+ *       unless it drops it, and on Linux every process carrying the exec's token is the exec's;
+ *   <li><b>parenthood</b>: the process and its descendants, wherever the rest is unavailable.
+ * </ul>
+ *
+ * <p>So where cgroups are available nothing the exec starts survives it, short of a move by a
+ * privileged process. Elsewhere on Linux a process survives only if it both starts a session of
+ * its own and drops the marker (for example {@code setsid env -u STOWAGE_EXEC daemon}), or, on a
+ * machine without a {@code setsid} program, if it drops the marker and outlives its parent. On
+ * other systems, any process re-parented away from the exec survives. Processes started for the
+ * exec by another service ({@code systemd-run}, {@code ssh localhost}, a container runtime) are
+ * never its. As the exec leads its own session, a terminal's Ctrl-C reaches the JVM but not the
+ * exec: the shutdown hook below kills it. If the cgroup cannot be joined when an exec starts, the
+ * exec ends with exit code 125 and says why on its standard error.
  *
  * <p><b>Lost allocs.</b> {@link #kill(String)} simulates the death of an alloc's executor, so that
  * tests can exercise lost-task handling with real processes. A live alloc's keepalive completes
  * with an interval of one second.
  *
- * <p><b>Closing.</b> {@link #close()} kills every exec, frees every alloc and deletes the work
- * directory if the cluster created it. A cluster not closed when the JVM exits is closed by a
- * shutdown hook, so that its processes do not outlive the JVM.
+ * <p><b>Closing.</b> {@link #close()} kills every exec, frees every alloc, removes the cluster's
+ * cgroup ({@code stowage-<uuid>} in the JVM's own) and deletes the work directory if the cluster
+ * created it. A cluster not closed when the JVM exits is closed by a shutdown hook, so that its
+ * processes do not outlive the JVM; a JVM killed outright ({@code SIGKILL}) runs no hook, and
+ * leaves its execs and its cgroup behind.
  *
  * <p>Thread-safety: thread-safe. {@link #canAllocate} answers from memory; {@link #allocate}
  * answers under the cluster's lock, creating the alloc's directory there. The rest of the work
@@ -109,6 +138,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
   private final Path workDir;
   private final boolean ownsWorkDir;
   private final String token = UUID.randomUUID().toString();
+  private final @Nullable Cgroup cgroup;
   private final ExecutorService executor;
   private final ScheduledExecutorService timer;
   private final Thread shutdownHook;
@@ -119,7 +149,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
   private int allocSeq;
   private boolean closed;
 
-  private LocalCluster(Resources total, Path workDir, boolean ownsWorkDir) {
+  private LocalCluster(Resources total, Path workDir, boolean ownsWorkDir, boolean cgroups) {
     this.total = total;
     this.free = total;
     this.workDir = workDir;
@@ -128,6 +158,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     this.executor = Executors.newCachedThreadPool(DaemonThreads.named(name + "-"));
     this.timer =
         Executors.newSingleThreadScheduledExecutor(DaemonThreads.named(name + "-timer-"));
+    this.cgroup = cgroups ? Cgroup.forThisJvm("stowage-" + token) : null;
     this.shutdownHook = new Thread(this::closeOnExit, name + "-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -212,12 +243,17 @@ public final class LocalCluster implements Cluster, AutoCloseable {
       Resources slice = accounted(requirements.max()).min(free).max(min);
       String id = "local-" + ++allocSeq;
       LocalAlloc alloc;
+      @Nullable Cgroup allocCgroup = null;
       try {
         Path dir = Files.createTempDirectory(workDir, id + "-");
+        allocCgroup = cgroup == null ? null : cgroup.child(id);
         alloc = new LocalAlloc(id, disk > 0 ? slice.plus(Resources.of(Resources.DISK, disk)) : slice,
-            dir, FileRepository.open(dir.resolve("repository")), token + "/" + id + "/", this,
-            executor, timer);
+            dir, FileRepository.open(dir.resolve("repository")), token + "/" + id + "/",
+            allocCgroup, this, executor, timer);
       } catch (IOException | RuntimeException e) {
+        if (allocCgroup != null) {
+          allocCgroup.remove();
+        }
         return CompletableFuture.failedFuture(new AllocationException(
             AllocationException.Kind.NOT_NOW, "alloc " + id + ": cannot create its directory"
                 + " under " + workDir + ": " + e, e));
@@ -313,6 +349,9 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     } finally {
       executor.shutdown();
       timer.shutdown();
+      if (cgroup != null && !cgroup.remove()) {
+        LOG.log(Level.WARNING, "local cluster: could not remove its " + cgroup);
+      }
     }
     if (ownsWorkDir) {
       try {
@@ -380,6 +419,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     private @Nullable Double cpu;
     private @Nullable Long memory;
     private @Nullable Path workDir;
+    private boolean cgroups = true;
 
     private Builder() {}
 
@@ -432,6 +472,17 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     }
 
     /**
+     * Makes the cluster track its processes without cgroups even where it could use them, for
+     * tests of what happens where it cannot.
+     *
+     * @return this builder
+     */
+    Builder withoutCgroups() {
+      this.cgroups = false;
+      return this;
+    }
+
+    /**
      * Builds the cluster.
      *
      * @return the cluster
@@ -444,10 +495,10 @@ public final class LocalCluster implements Cluster, AutoCloseable {
       try {
         if (workDir != null) {
           Files.createDirectories(workDir);
-          return new LocalCluster(total, workDir.toRealPath(), false);
+          return new LocalCluster(total, workDir.toRealPath(), false, cgroups);
         }
         return new LocalCluster(total, Files.createTempDirectory("stowage-local-").toRealPath(),
-            true);
+            true, cgroups);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot create the local cluster's work directory: " + e, e);
       }

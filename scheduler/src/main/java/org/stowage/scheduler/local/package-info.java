@@ -7,12 +7,19 @@
  * scheduler's ordinary backoff does the waiting and the same engine code runs on this machine as
  * on a batch system. Each alloc has its own {@link org.stowage.repository.FileRepository}, so that
  * staging inputs exercises the same transfer path as a remote alloc; inputs reach a sandbox as
- * hard links to the repository's read-only objects, so staging costs one copy, not two. An exec's
- * processes are tracked by a marker in their environment as well as by parenthood, because a
- * process that outlives its parent is re-parented and escapes {@code ProcessHandle.descendants()};
- * the exec's result completes only after they are all gone and its sandbox is deleted, so a
- * caller who sees the result sees a clean machine. Resource amounts are not enforced on the
- * processes (no cgroups): a task that uses more than it asked for slows its neighbours.
+ * hard links to the repository's read-only objects, so staging costs one copy, not two.
+ *
+ * <p>An exec's processes must all be found again to be killed, and a process that outlives its
+ * parent is re-parented and escapes {@code ProcessHandle.descendants()}. So each exec is started
+ * in a cgroup (v2) of its own where the JVM may create one, which no process leaves by itself; as
+ * the leader of a session of its own, which a process leaves only by starting one; and with a
+ * marker in its environment, which a process can drop. Each catches what another misses, and each
+ * kill takes the union: with a cgroup nothing escapes short of a privileged move; without, a
+ * process escapes only by starting a session and dropping the marker (see {@code LocalCluster}
+ * for the details). The exec's result completes only after they are all gone and its sandbox is
+ * deleted, so a caller who sees the result sees a clean machine. Resource amounts are not
+ * enforced on the processes (the cgroups have no controllers): a task that uses more than it
+ * asked for slows its neighbours.
  *
  * <p>Everything here is null-marked: a parameter or result may be null only where it says
  * {@code @Nullable}.

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.stowage.scheduler.ProcessFixtures.contents;
 import static org.stowage.scheduler.ProcessFixtures.marker;
 import static org.stowage.scheduler.ProcessFixtures.processesWith;
@@ -35,6 +36,7 @@ import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.internal.ProcessTree;
 
 /** The local cluster's allocation, keepalive, death and closing, seen through the SPI. */
 @Timeout(60)
@@ -188,6 +190,26 @@ class LocalClusterTest {
     });
     assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
     c.close();
+  }
+
+  @Test
+  void closeKillsAChildThatLeftTheExecsSessionWhereExecsHaveCgroups() throws Exception {
+    LocalCluster c = cluster();
+    LocalAlloc a = (LocalAlloc) granted(c.allocate(new Requirements(cpuMem(1, 1), 0),
+        Labels.empty()));
+    assumeTrue(a.confined(), "only a cgroup holds a process that leaves its session");
+    String marker = marker();
+    Path pids = tmp.resolve("pids");
+    a.start(new ExecRequest("t1.0", "test", new ExecConfig(List.of("sh", "-c",
+        LocalFixtures.detachedChild(marker, true) + "; sleep " + marker),
+        java.util.Map.of("PIDS", pids.toString())), Resources.empty(), Fileset.empty()));
+    ProcessHandle child = LocalFixtures.detached(pids);
+
+    c.close();
+
+    assertFalse(ProcessTree.running(child), "the detached child " + child.pid() + " still runs");
+    assertEquals(List.of(), processesWith(marker));
+    assertEquals(List.of(), contents(tmp.resolve("work")));
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.stowage.scheduler.ProcessFixtures.contents;
 import static org.stowage.scheduler.ProcessFixtures.marker;
 import static org.stowage.scheduler.ProcessFixtures.processesWith;
@@ -35,6 +36,7 @@ import org.stowage.scheduler.ExecResult;
 import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.internal.ProcessTree;
 
 /** What one exec on a local alloc does with real processes: sandbox, outputs, tails, kills. */
 @Timeout(60)
@@ -152,6 +154,76 @@ class LocalExecTest {
 
     assertEquals(0, r.exitCode());
     assertEquals("left it running\n", r.stdout());
+    assertEquals(List.of(), processesWith(marker));
+  }
+
+  @Test
+  void killEndsAChildThatDroppedTheMarkerAndLeftTheExecsTree() throws Exception {
+    String marker = marker();
+    Path pids = tmp.resolve("pids");
+    LocalExec x = (LocalExec) alloc.start(request(Fileset.empty(), Map.of("PIDS", pids.toString()),
+        LocalFixtures.detachedChild(marker, false) + "; sleep " + marker));
+    ProcessHandle child = LocalFixtures.detached(pids);
+
+    x.kill();
+    ExecResult r = result(x);
+
+    assertEquals(128 + 15, r.exitCode(), "killed by SIGTERM");
+    assertFalse(ProcessTree.running(child), "the detached child " + child.pid() + " still runs");
+    assertEquals(List.of(), processesWith(marker));
+  }
+
+  @Test
+  void whatACommandLeavesRunningWithoutTheMarkerIsKilledWhenItExits() throws Exception {
+    String marker = marker();
+    Path pids = tmp.resolve("pids");
+    LocalExec x = (LocalExec) alloc.start(request(Fileset.empty(), Map.of("PIDS", pids.toString()),
+        LocalFixtures.detachedChild(marker, false) + "; while [ ! -e \"$PIDS\" ]; do sleep 0.05;"
+            + " done; echo left it running"));
+
+    ExecResult r = result(x);
+
+    assertEquals(0, r.exitCode());
+    assertEquals("left it running\n", r.stdout());
+    assertEquals(List.of(), processesWith(marker), "the detached child still runs");
+  }
+
+  @Test
+  void withoutCgroupsTheSessionStillHoldsAChildThatDroppedTheMarker() throws Exception {
+    assumeTrue(Files.isReadable(Path.of("/proc/self/stat")), "sessions are found through /proc");
+    String marker = marker();
+    Path pids = tmp.resolve("pids");
+    try (LocalCluster plain = LocalCluster.newBuilder().cpu(1).memory(Resources.GiB)
+        .workDir(tmp.resolve("plain")).withoutCgroups().build()) {
+      LocalAlloc a = (LocalAlloc) plain.allocate(
+          new Requirements(Resources.of(Resources.CPU, 1), 0), Labels.empty())
+          .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertFalse(a.confined());
+      LocalExec x = (LocalExec) a.start(request(Fileset.empty(), Map.of("PIDS", pids.toString()),
+          LocalFixtures.detachedChild(marker, false) + "; sleep " + marker));
+      ProcessHandle child = LocalFixtures.detached(pids);
+
+      x.kill();
+      result(x);
+
+      assertFalse(ProcessTree.running(child), "the detached child " + child.pid() + " still runs");
+      assertEquals(List.of(), processesWith(marker));
+    }
+  }
+
+  @Test
+  void killEndsAChildThatStartedItsOwnSessionWhereTheExecHasACgroup() throws Exception {
+    assumeTrue(alloc.confined(), "only a cgroup holds a process that leaves its session");
+    String marker = marker();
+    Path pids = tmp.resolve("pids");
+    LocalExec x = (LocalExec) alloc.start(request(Fileset.empty(), Map.of("PIDS", pids.toString()),
+        LocalFixtures.detachedChild(marker, true) + "; sleep " + marker));
+    ProcessHandle child = LocalFixtures.detached(pids);
+
+    x.kill();
+    result(x);
+
+    assertFalse(ProcessTree.running(child), "the detached child " + child.pid() + " still runs");
     assertEquals(List.of(), processesWith(marker));
   }
 

@@ -42,6 +42,7 @@ import org.stowage.scheduler.State;
 import org.stowage.scheduler.Task;
 import org.stowage.scheduler.TaskException;
 import org.stowage.scheduler.TaskStatus;
+import org.stowage.scheduler.internal.ProcessTree;
 
 /** Tasks run through a {@link Scheduler} on a {@link LocalCluster}, end to end, as a user sees. */
 @Timeout(90)
@@ -190,6 +191,26 @@ class LocalSchedulerTest {
     Path sandbox = Path.of(Files.readString(note).strip());
     assertTrue(sandbox.startsWith(cluster.workDir()), sandbox.toString());
     assertFalse(Files.exists(sandbox), "the sandbox " + sandbox + " is still there");
+  }
+
+  @Test
+  void closingLeavesNoProcessEvenOneThatDroppedTheMarkerAndLeftTheTasksTree() throws Exception {
+    String marker = marker();
+    Path pids = tmp.resolve("pids");
+    Task t = Task.newBuilder().name("sheds-its-marker").resources(HALF_CPU)
+        .exec(new ExecConfig(List.of("sh", "-c",
+            LocalFixtures.detachedChild(marker, false) + "; sleep " + marker),
+            Map.of("PIDS", pids.toString())))
+        .build();
+    scheduler.submit(t);
+    t.await(State.RUNNING).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    ProcessHandle child = LocalFixtures.detached(pids);
+
+    scheduler.close();
+    cluster.close();
+
+    assertFalse(ProcessTree.running(child), "the detached child " + child.pid() + " still runs");
+    assertEquals(List.of(), processesWith(marker));
   }
 
   @Test
