@@ -29,9 +29,19 @@ final class Packer {
   private static final double EPSILON = 1e-9;
 
   private double[] scale = new double[0];
+  /** Bumped whenever the scale changes, so that indexes built on the old scale are rebuilt. */
+  private int scaleVersion;
 
   /** Widens the scale so that every dimension of {@code v} is covered; true if it changed. */
   boolean widenScale(double[] v) {
+    boolean changed = widen(v);
+    if (changed) {
+      scaleVersion++;
+    }
+    return changed;
+  }
+
+  private boolean widen(double[] v) {
     boolean changed = false;
     if (v.length > scale.length) {
       scale = java.util.Arrays.copyOf(scale, v.length);
@@ -156,23 +166,49 @@ final class Packer {
     return fill(room, waiting, g -> true);
   }
 
-  /** Like {@link #fill(double[], Groups)}, choosing only from the groups {@code eligible} takes. */
+  /**
+   * Like {@link #fill(double[], Groups)}, choosing only from the groups {@code eligible} takes.
+   *
+   * <p>Each pick scans the groups in the {@linkplain Groups#index index} order (priority, then
+   * size on the scale, largest first), starting at the first that is no larger than what is left,
+   * and stops once no smaller group could beat the best found: a group that fits leaves at least
+   * {@code (|left|₁ - |need|₁)² / d} (Cauchy–Schwarz over the d scaled dimensions), which only
+   * grows as groups get smaller. The choice is the same as a scan of every group.
+   */
   <T> List<T> fill(double[] room, Groups<T> waiting, Predicate<Group<T>> eligible) {
     double[] left = room.clone();
     List<T> picked = new ArrayList<>();
     double[] smallest = waiting.smallest(eligible);
+    Groups.Index<T> index = waiting.index(this);
+    int dims = 0;
+    for (double s : scale) {
+      dims += s > 0 ? 1 : 0;
+    }
     while (smallest != null && fits(smallest, left)) {
+      double leftSize = l1(left);
       Group<T> best = null;
       double bestScore = Double.POSITIVE_INFINITY;
-      for (Group<T> g : waiting.groups) {
-        if (g.tasks.isEmpty() || (best != null && g.priority > best.priority)
-            || !fits(g.need, left) || !eligible.test(g)) {
-          continue;
+      for (Groups.Tier tier : index.tiers) {
+        int i = index.firstAtMost(tier, leftSize + EPSILON * Math.max(1, leftSize));
+        for (i = index.nonEmpty(i); i < tier.end(); i = index.nonEmpty(i + 1)) {
+          Group<T> g = index.order[i];
+          if (best != null) {
+            double gap = leftSize - index.sizes[i];
+            if (gap > 0 && gap * gap / Math.max(1, dims) >= bestScore) {
+              break;  // every group after this one is smaller still
+            }
+          }
+          if (!fits(g.need, left) || !eligible.test(g)) {
+            continue;
+          }
+          double score = leftover(g.need, left);
+          if (score < bestScore) {
+            best = g;
+            bestScore = score;
+          }
         }
-        double score = leftover(g.need, left);
-        if (best == null || g.priority < best.priority || score < bestScore) {
-          best = g;
-          bestScore = score;
+        if (best != null) {
+          break;  // a lower tier (a better priority) had a task that fits
         }
       }
       if (best == null) {
@@ -182,6 +218,15 @@ final class Packer {
       picked.add(best.poll());
     }
     return picked;
+  }
+
+  /** Returns the L1 norm of {@code v} on the scale. */
+  private double l1(double[] v) {
+    double sum = 0;
+    for (int i = 0; i < v.length; i++) {
+      sum += norm(v[i], i);
+    }
+    return sum;
   }
 
   /**
@@ -209,15 +254,116 @@ final class Packer {
       }
     }
 
-    /** Returns the smallest need, dimension by dimension, of what is left; null if nothing. */
+    private @Nullable Index<T> index;
+
+    /**
+     * Returns the smallest need, dimension by dimension, of what is left; null if nothing. A
+     * dimension a group does not name counts as 0.
+     */
     @Nullable double[] smallest(Predicate<Group<T>> eligible) {
       double[] min = null;
       for (Group<T> g : groups) {
-        if (!g.tasks.isEmpty() && eligible.test(g)) {
-          min = min == null ? g.need.clone() : elementMin(min, g.need);
+        if (g.tasks.isEmpty() || !eligible.test(g)) {
+          continue;
+        }
+        if (min == null) {
+          min = g.need.clone();
+          continue;
+        }
+        if (g.need.length < min.length) {
+          java.util.Arrays.fill(min, g.need.length, min.length, 0);
+        }
+        for (int i = 0; i < Math.min(min.length, g.need.length); i++) {
+          min[i] = Math.min(min[i], g.need[i]);
         }
       }
       return min;
+    }
+
+    /** Returns the groups indexed for {@code packer}'s scale, building the index if need be. */
+    Index<T> index(Packer packer) {
+      Index<T> i = index;
+      if (i == null || i.scaleVersion != packer.scaleVersion) {
+        i = new Index<>(groups, packer);
+        index = i;
+      }
+      return i;
+    }
+
+    /** A run of the index's order holding the groups of one priority. */
+    record Tier(int priority, int start, int end) {}
+
+    /**
+     * The groups ordered by priority, then by size on the scale (L1 norm), largest first, in
+     * tiers of one priority; emptied groups are skipped through a path-compressed skip list, so a
+     * long fill does not walk over them again and again.
+     */
+    static final class Index<T> {
+      final int scaleVersion;
+      final Group<T>[] order;
+      final double[] sizes;
+      final List<Tier> tiers = new ArrayList<>();
+      private final int[] skip;
+
+      @SuppressWarnings("unchecked")
+      Index(List<Group<T>> groups, Packer packer) {
+        this.scaleVersion = packer.scaleVersion;
+        int n = groups.size();
+        order = groups.toArray(new Group[0]);
+        double[] size = new double[n];
+        java.util.IdentityHashMap<Group<T>, Double> sizeOf = new java.util.IdentityHashMap<>();
+        for (Group<T> g : groups) {
+          sizeOf.put(g, packer.l1(g.need));
+        }
+        java.util.Arrays.sort(order, java.util.Comparator
+            .comparingInt((Group<T> g) -> g.priority)
+            .thenComparing(g -> sizeOf.get(g), java.util.Comparator.reverseOrder()));
+        for (int i = 0; i < n; i++) {
+          size[i] = sizeOf.get(order[i]);
+        }
+        this.sizes = size;
+        this.skip = new int[n];
+        for (int i = 0; i < n; i++) {
+          skip[i] = i + 1;
+        }
+        int start = 0;
+        for (int i = 1; i <= n; i++) {
+          if (i == n || order[i].priority != order[start].priority) {
+            tiers.add(new Tier(order[start].priority, start, i));
+            start = i;
+          }
+        }
+      }
+
+      /** Returns the first index of {@code tier} whose group's size is at most {@code size}. */
+      int firstAtMost(Tier tier, double size) {
+        int lo = tier.start();
+        int hi = tier.end();
+        while (lo < hi) {
+          int mid = (lo + hi) >>> 1;
+          if (sizes[mid] > size) {
+            lo = mid + 1;
+          } else {
+            hi = mid;
+          }
+        }
+        return lo;
+      }
+
+      /** Returns the first index from {@code i} on whose group still has tasks (or the end). */
+      int nonEmpty(int i) {
+        int n = order.length;
+        int r = i;
+        while (r < n && order[r].tasks.isEmpty()) {
+          r = skip[r];
+        }
+        while (i < r && i < n) {
+          int next = skip[i];
+          skip[i] = r;
+          i = next;
+        }
+        return r;
+      }
     }
 
     /** Returns the group of the first task left, in the original order; null if none is left. */
