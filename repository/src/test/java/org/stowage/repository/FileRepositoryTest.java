@@ -31,6 +31,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 class FileRepositoryTest {
@@ -298,6 +299,74 @@ class FileRepositoryTest {
   }
 
   @Test
+  void anObjectThatIsASymbolicLinkToAFileOutsideIsNeverServed() throws Exception {
+    FileRepository repository = open();
+    byte[] secret = "kept outside the repository".getBytes();
+    Path outside = Files.write(Files.createDirectories(dir.resolve("outside")).resolve("secret"),
+        secret);
+    Digest digest = Digest.of(secret);
+    Path object = repository.root().resolve("objects/" + digest.hex().substring(0, 2))
+        .resolve(digest.hex());
+    Files.createDirectories(object.getParent());
+    Files.createSymbolicLink(object, outside);
+
+    for (Executable call : List.<Executable>of(() -> repository.get(digest).close(),
+        () -> repository.stat(digest), () -> repository.file(digest))) {
+      RepositoryException e = assertThrows(RepositoryException.class, call);
+      assertEquals(RepositoryException.Kind.CORRUPT, e.kind());
+      assertTrue(e.getMessage().contains(object + " is a symbolic link"), e.getMessage());
+    }
+    assertEquals(Set.of(digest), repository.missing(List.of(digest)));
+
+    // Putting the object replaces the link with the object itself; the file outside is untouched.
+    assertEquals(digest, repository.put(new ByteArrayInputStream(secret)));
+    assertFalse(Files.isSymbolicLink(object));
+    assertTrue(Files.isRegularFile(object, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    assertArrayEquals(secret, Files.readAllBytes(outside));
+    try (InputStream in = repository.get(digest)) {
+      assertArrayEquals(secret, in.readAllBytes());
+    }
+  }
+
+  @Test
+  void aShardDirectoryThatIsASymbolicLinkOutsideIsNeitherWrittenNorRead() throws Exception {
+    FileRepository repository = open();
+    Path outside = Files.createDirectories(dir.resolve("outside"));
+    Digest digest = Digest.of("abc".getBytes());
+    Path shard = repository.root().resolve("objects/ba");
+    Files.createSymbolicLink(shard, outside);
+
+    RepositoryException put = assertThrows(RepositoryException.class,
+        () -> repository.put(new ByteArrayInputStream("abc".getBytes())));
+    assertEquals(RepositoryException.Kind.UNAVAILABLE, put.kind());
+    assertTrue(put.getMessage().contains(shard + ": is a symbolic link"), put.getMessage());
+    assertEquals(List.of(), regularFiles(outside), "the put wrote outside the root");
+    assertEquals(List.of(), regularFiles(repository.root()), "the put left a temporary file");
+
+    // An object planted outside is not read through the link either.
+    Files.write(outside.resolve(digest.hex()), "abc".getBytes());
+    for (Executable call : List.<Executable>of(() -> repository.get(digest).close(),
+        () -> repository.stat(digest), () -> repository.file(digest),
+        () -> repository.missing(List.of(digest)))) {
+      RepositoryException e = assertThrows(RepositoryException.class, call);
+      assertEquals(RepositoryException.Kind.UNAVAILABLE, e.kind());
+      assertTrue(e.getMessage().contains(shard + ": is a symbolic link"), e.getMessage());
+    }
+  }
+
+  @Test
+  void openRefusesObjectsOrTmpDirectoriesThatAreSymbolicLinks() throws Exception {
+    Path outside = Files.createDirectories(dir.resolve("outside"));
+    for (String name : List.of("objects", "tmp")) {
+      Path root = Files.createDirectories(dir.resolve("root-" + name));
+      Path link = Files.createSymbolicLink(root.resolve(name), outside);
+      IOException e = assertThrows(IOException.class, () -> FileRepository.open(root));
+      assertTrue(e.getMessage().contains(link + ": is a symbolic link"), e.getMessage());
+    }
+    assertEquals(List.of(), contents(outside));
+  }
+
+  @Test
   void instancesOnOneRootShareObjectsAndName() throws Exception {
     FileRepository first = open();
     Digest digest = first.put(new ByteArrayInputStream("abc".getBytes()));
@@ -349,6 +418,13 @@ class FileRepositoryTest {
 
   private static Path writable(Path file) throws IOException {
     return Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+  }
+
+  /** Everything directly in {@code dir}, sorted. */
+  private static List<Path> contents(Path dir) throws IOException {
+    try (Stream<Path> list = Files.list(dir)) {
+      return list.sorted().collect(Collectors.toList());
+    }
   }
 
   /** Every regular file under {@code root}, sorted. */
