@@ -16,6 +16,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Collection;
 import java.util.Collections;
@@ -51,14 +53,18 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@link #put} streams the bytes to a new temporary file in {@code tmp/} (the same file
  * system), created without write permissions, digesting them as they go, forces them to disk and
- * renames the file atomically to its object name. A crash or failure never leaves a partial object under an
- * object name; a failed put removes its temporary file (a crash can leave one in {@code tmp/},
- * which is never read). Concurrent puts of the same object, from threads or processes, each
+ * renames the file atomically to its object name. A crash or failure never leaves a partial
+ * object under an object name; a failed put removes its temporary file (a crash can leave one in
+ * {@code tmp/}, which is never read). Concurrent puts of the same object, from threads or processes, each
  * write their own temporary file and the renames replace one another with identical bytes.
  *
  * <p>{@link #get} verifies the digest while streaming, so an object truncated or altered on disk
- * is reported as {@link RepositoryException.Kind#CORRUPT}. I/O errors are reported as
- * {@link RepositoryException.Kind#UNAVAILABLE}.
+ * is reported as {@link RepositoryException.Kind#CORRUPT} to a reader that reads to the end.
+ * {@link #copyTo} (a private copy of an object, for a program to read) and {@link #file} check the
+ * whole object before they return, and delete an object whose bytes do not match, so that
+ * {@link #missing} reports it and staging puts it again; no object is handed out by this class
+ * without its bytes having been checked (objects are read-only, but root and their owner can
+ * write them anyway). I/O errors are reported as {@link RepositoryException.Kind#UNAVAILABLE}.
  *
  * <p>Thread-safe. Several instances, in one process or several, may share a root.
  */
@@ -66,9 +72,11 @@ public final class FileRepository implements Repository {
   private static final String OBJECTS = "objects";
   private static final String TMP = "tmp";
   private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
-  /** What an object is born with on a POSIX file system: readable by its owner, nothing else. */
+  /** The mode of objects and copies on a POSIX file system: readable by the owner, no more. */
+  private static final Set<PosixFilePermission> OWNER_READ =
+      Set.of(PosixFilePermission.OWNER_READ);
   private static final FileAttribute<?> READ_ONLY =
-      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r--------"));
+      PosixFilePermissions.asFileAttribute(OWNER_READ);
 
   private final Path root;
   private final Path objects;
@@ -145,22 +153,93 @@ public final class FileRepository implements Repository {
   }
 
   /**
-   * Returns the file holding an object, if it is here, so that a local executor can hard-link
-   * it into a sandbox instead of copying it. The file is read-only and must never be modified:
-   * its content is its name. Its bytes are not verified by this call.
+   * Returns the file holding an object, if it is here, after reading it through and checking its
+   * bytes against {@code digest}. The file is the object itself, read-only, and must never be
+   * modified or handed to anything that might modify it (its content is its name, and read-only
+   * permission bits do not stop root): to give an object to a program, make it a copy of its
+   * own with {@link #copyTo}. The check holds when this method returns, not after.
    *
    * @param digest the object
    * @return the object's file, or empty if the object is not here
-   * @throws RepositoryException {@code CORRUPT} if the object's path holds something other than a
-   *     regular file, such as a symbolic link; {@code UNAVAILABLE} if a directory on the way to it
-   *     is a symbolic link or cannot be read
+   * @throws RepositoryException {@code CORRUPT} if the bytes do not match (the object is then
+   *     deleted, so that {@link #missing} reports it and staging puts it again) or the object's
+   *     path holds something other than a regular file, such as a symbolic link;
+   *     {@code UNAVAILABLE} if a directory on the way to it is a symbolic link, or reading fails
    */
   public Optional<Path> file(Digest digest) {
     Path path = objectPath(digest);
     try {
-      return attributes(digest) != null ? Optional.of(path) : Optional.empty();
+      if (attributes(digest) == null) {
+        return Optional.empty();
+      }
+      try (InputStream in = open(digest, path)) {
+        verify(digest, Digest.of(in), path);
+      }
+      return Optional.of(path);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
     } catch (IOException e) {
-      throw RepositoryException.unavailable(name, digest, "cannot stat: " + e, e);
+      throw RepositoryException.unavailable(name, digest, "cannot read: " + e, e);
+    }
+  }
+
+  /**
+   * Creates {@code target} as a copy of an object that is the caller's own, and checks the copy
+   * against {@code digest} before returning: how a local executor lays an input into a sandbox.
+   * Whatever is done to the copy later, by its owner or by root, cannot change the object or
+   * another copy; and a copy whose bytes do not match is never left in place.
+   *
+   * <p>The copy is made by {@link Files#copy(Path, Path, java.nio.file.CopyOption...)}, which the
+   * platform may do in the kernel (or, on a file system that clones files, by sharing blocks that
+   * a later write to either file unshares), then read back and digested. It is readable by its
+   * owner and writable by nobody (where the file system has POSIX permissions).
+   *
+   * @param digest the object
+   * @param target the file to create; nothing may be there yet, and its directory must exist
+   * @return the object's size in bytes
+   * @throws RepositoryException {@code NOT_FOUND} if the object is not here; {@code CORRUPT} if the
+   *     copy's bytes do not match {@code digest}, in which case the object is deleted (so that
+   *     {@link #missing} reports it and staging puts it again), or if its path holds something
+   *     other than a regular file, such as a symbolic link; {@code UNAVAILABLE} if a directory on
+   *     the way to it is a symbolic link, {@code target} exists already, or I/O fails. In every
+   *     case {@code target} is not left behind.
+   */
+  public long copyTo(Digest digest, Path target) {
+    Objects.requireNonNull(target, "target");
+    Path path = objectPath(digest);
+    boolean created = false;
+    try {
+      BasicFileAttributes attributes = attributes(digest);
+      if (attributes == null) {
+        throw RepositoryException.notFound(name, digest);
+      }
+      Files.copy(path, target, NOFOLLOW);
+      created = true;
+      if (posix) {
+        // Not through a link, should one have been copied in place of the object.
+        Files.getFileAttributeView(target, PosixFileAttributeView.class, NOFOLLOW)
+            .setPermissions(OWNER_READ);
+      }
+      Digester digester = Digest.newDigester();
+      byte[] buffer = new byte[Digester.BUFFER_SIZE];
+      try (InputStream in = Files.newInputStream(target, NOFOLLOW)) {
+        for (int n; (n = in.read(buffer)) != -1; ) {
+          digester.update(buffer, 0, n);
+        }
+      }
+      long size = digester.size();
+      verify(digest, digester.digest(), path);
+      return size;
+    } catch (IOException e) {
+      deleteQuietly(created ? target : null, e);
+      if (e instanceof NoSuchFileException gone && path.toString().equals(gone.getFile())) {
+        throw RepositoryException.notFound(name, digest);
+      }
+      throw RepositoryException.unavailable(name, digest, "cannot copy it to " + target + ": " + e,
+          e);
+    } catch (RuntimeException | Error e) {
+      deleteQuietly(created ? target : null, e);
+      throw e;
     }
   }
 
@@ -399,10 +478,33 @@ public final class FileRepository implements Repository {
     return dir;
   }
 
-  /** Deletes {@code temp} after {@code failure}; a failure to delete is recorded on it. */
-  private static void deleteQuietly(Path temp, Throwable failure) {
+  /**
+   * Checks that {@code actual}, the digest of bytes read from the object at {@code path}, is
+   * {@code digest}; if not, deletes the object, which cannot be trusted, and throws.
+   *
+   * @throws RepositoryException {@code CORRUPT} if they differ
+   */
+  private void verify(Digest digest, Digest actual, Path path) {
+    if (actual.equals(digest)) {
+      return;
+    }
+    RepositoryException corrupt =
+        RepositoryException.corrupt(name, digest, "its bytes have digest " + actual
+            + "; the object was deleted, so that it can be put again");
+    deleteQuietly(path, corrupt);
+    throw corrupt;
+  }
+
+  /**
+   * Deletes {@code file}, if not null, after {@code failure}; a failure to delete is recorded on
+   * it.
+   */
+  private static void deleteQuietly(@Nullable Path file, Throwable failure) {
+    if (file == null) {
+      return;
+    }
     try {
-      Files.deleteIfExists(temp);
+      Files.deleteIfExists(file);
     } catch (IOException | RuntimeException e) {
       failure.addSuppressed(e);
     }

@@ -214,14 +214,7 @@ class FileRepositoryTest {
   void anAlteredObjectIsCorruptWhenRead() throws Exception {
     FileRepository repository = open();
     Digest digest = repository.put(new GeneratedStream(5, 100_000));
-    Path file = writable(repository.file(digest).orElseThrow());
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ,
-        StandardOpenOption.WRITE)) {
-      ByteBuffer one = ByteBuffer.allocate(1);
-      channel.read(one, 50_000);
-      one.put(0, (byte) (one.get(0) ^ 1)).rewind();
-      channel.write(one, 50_000);
-    }
+    flipByte(repository.file(digest).orElseThrow(), 50_000);
     assertEquals(100_000, repository.stat(digest)); // same size: only reading can tell
     assertCorruptWhenRead(repository, digest);
 
@@ -229,6 +222,63 @@ class FileRepositoryTest {
     assertEquals(digest, repository.put(new GeneratedStream(5, 100_000)));
     try (InputStream in = repository.get(digest)) {
       assertEquals(digest, Digest.of(in));
+    }
+  }
+
+  @Test
+  void copyToMakesACheckedCopyThatIsTheCallersOwn() throws Exception {
+    FileRepository repository = open();
+    Digest digest = repository.put(new GeneratedStream(5, 100_000));
+    Path copy = dir.resolve("copy");
+    assertEquals(100_000, repository.copyTo(digest, copy));
+    try (InputStream in = Files.newInputStream(copy)) {
+      assertEquals(digest, Digest.of(in));
+    }
+    assertFalse(Files.getPosixFilePermissions(copy).contains(PosixFilePermission.OWNER_WRITE));
+
+    // Writing the copy, as its owner or as root could, leaves the object as it was.
+    writable(copy);
+    Files.write(copy, new byte[] {1, 2, 3});
+    try (InputStream in = repository.get(digest)) {
+      assertEquals(digest, Digest.of(in));
+    }
+
+    // The target must be new; a failed copy leaves nothing there.
+    RepositoryException exists =
+        assertThrows(RepositoryException.class, () -> repository.copyTo(digest, copy));
+    assertEquals(RepositoryException.Kind.UNAVAILABLE, exists.kind());
+    assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(copy));
+    Digest absent = Digest.parse("0".repeat(64));
+    RepositoryException notFound = assertThrows(RepositoryException.class,
+        () -> repository.copyTo(absent, dir.resolve("absent")));
+    assertEquals(RepositoryException.Kind.NOT_FOUND, notFound.kind());
+    assertFalse(Files.exists(dir.resolve("absent")));
+  }
+
+  @Test
+  void anObjectWithAFlippedByteIsNeitherCopiedNorHandedOutAndIsDeleted() throws Exception {
+    FileRepository repository = open();
+    for (boolean viaFile : List.of(false, true)) {
+      Digest digest = repository.put(new GeneratedStream(viaFile ? 6 : 7, 100_000));
+      flipByte(repository.file(digest).orElseThrow(), 50_000);
+      Path copy = dir.resolve("copy-" + viaFile);
+      RepositoryException e = assertThrows(RepositoryException.class,
+          () -> {
+            if (viaFile) {
+              repository.file(digest);
+            } else {
+              repository.copyTo(digest, copy);
+            }
+          });
+      assertEquals(RepositoryException.Kind.CORRUPT, e.kind());
+      assertTrue(e.getMessage().contains("the object was deleted"), e.getMessage());
+      assertFalse(Files.exists(copy), "a copy of bad bytes was left in place");
+      assertEquals(Set.of(digest), repository.missing(List.of(digest)));
+      assertTrue(repository.file(digest).isEmpty());
+
+      // Staging the object again restores it.
+      repository.put(new GeneratedStream(viaFile ? 6 : 7, 100_000));
+      assertEquals(100_000, repository.copyTo(digest, copy));
     }
   }
 
@@ -413,6 +463,18 @@ class FileRepositoryTest {
           + repository.name() + " is corrupt: "), e.getMessage());
       // Later reads keep failing rather than reporting a clean end.
       assertThrows(RepositoryException.class, in::read);
+    }
+  }
+
+  /** Flips the lowest bit of the byte at {@code position} of {@code file}, in place. */
+  private static void flipByte(Path file, long position) throws IOException {
+    writable(file);
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ,
+        StandardOpenOption.WRITE)) {
+      ByteBuffer one = ByteBuffer.allocate(1);
+      channel.read(one, position);
+      one.put(0, (byte) (one.get(0) ^ 1)).rewind();
+      channel.write(one, position);
     }
   }
 
