@@ -12,20 +12,26 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.stowage.repository.Digest;
+import org.stowage.repository.FileRef;
 import org.stowage.repository.FileRepository;
+import org.stowage.repository.Fileset;
 import org.stowage.repository.TransferReport;
 import org.stowage.repository.Transferer;
+import org.stowage.scheduler.internal.Sandbox;
 
 /**
  * Prints throughput figures for {@link FileRepository} and {@link Transferer}: put and get of
- * 1 MiB and 64 MiB objects (MiB/s), and staging 10,000 objects of 4 KiB between two file
- * repositories (objects/s), cold and then again with the destination known. A run takes well
- * under a minute. Files go under {@code java.io.tmpdir} (override with {@code -Dbench.dir=...})
+ * 1 MiB and 64 MiB objects (MiB/s), staging 10,000 objects of 4 KiB between two file
+ * repositories (objects/s), cold and then again with the destination known, and laying inputs out
+ * from a file repository into an exec's sandbox ({@link Sandbox#create}) for 1,000 inputs of
+ * 4 KiB (inputs/s) and 4 inputs of 64 MiB (MiB/s). A run takes about a minute. Files go under {@code java.io.tmpdir} (override with {@code -Dbench.dir=...})
  * and are removed afterwards.
  *
  * <p>Run from the repository root:
@@ -59,6 +65,8 @@ public final class RepositoryBench {
       putAndGet(repository, 1 * MIB, 64, 4);
       putAndGet(repository, 64 * MIB, 4, 3);
       staging(dir, 10_000, 4 * 1024, 8);
+      sandboxes(dir, 1_000, 4 * 1024, 5);
+      sandboxes(dir, 4, 64 * MIB, 3);
     } finally {
       deleteTree(dir);
     }
@@ -140,6 +148,39 @@ public final class RepositoryBench {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /**
+   * Lays out a sandbox of {@code count} distinct inputs of {@code size} bytes from a file
+   * repository, {@code rounds} times after a warm-up round, and prints the best round; deleting
+   * each sandbox afterwards is not timed.
+   */
+  private static void sandboxes(Path dir, int count, int size, int rounds) throws IOException {
+    FileRepository repository = FileRepository.open(dir.resolve("sandbox-" + count + "x" + size));
+    byte[] content = new byte[size];
+    new SplittableRandom(size).nextBytes(content);
+    Map<String, FileRef> files = new TreeMap<>();
+    for (int i = 0; i < count; i++) {
+      stamp(content, i);
+      Digest digest = repository.put(new ByteArrayInputStream(content));
+      files.put(String.format(Locale.ROOT, "in/%05d.dat", i), new FileRef(digest, size));
+    }
+    Fileset inputs = Fileset.of(files);
+    double best = Double.MAX_VALUE;
+    for (int round = 0; round <= rounds; round++) { // round 0 warms up
+      Path sandbox = dir.resolve("sandbox-" + round);
+      long start = System.nanoTime();
+      Sandbox.create(sandbox, inputs, repository);
+      double elapsed = seconds(start);
+      Sandbox.delete(sandbox);
+      if (round > 0) {
+        best = Math.min(best, elapsed);
+      }
+    }
+    System.out.printf(Locale.ROOT,
+        "Sandbox layout of %d x %s inputs from a FileRepository: %9.0f inputs/s (%.1f MiB/s)%n",
+        count, size >= MIB ? size / MIB + " MiB" : size / 1024 + " KiB", count / best,
+        (double) count * size / MIB / best);
   }
 
   /** Makes {@code content} a distinct object by writing {@code variant} into its first bytes. */

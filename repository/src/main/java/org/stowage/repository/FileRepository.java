@@ -6,20 +6,27 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link Repository} in a local directory.
@@ -32,40 +39,58 @@ import java.util.Set;
  * </pre>
  *
  * <p>Objects are sharded by the first two hex digits of their digest. Every path is built from a
- * validated {@link Digest}, never from a caller's string, so no operation reads or writes outside
- * the root.
+ * validated {@link Digest}, never from a caller's string, and no operation follows a symbolic
+ * link: the root is resolved once, by {@link #open}, and below it {@code objects/}, {@code tmp/},
+ * the shard directories and the objects must be real directories and files. A link found where
+ * one of the directories should be is refused (the operation fails naming the path, with
+ * {@link RepositoryException.Kind#UNAVAILABLE}, or {@link #open} with an {@link IOException});
+ * an object that is a link is never served ({@link RepositoryException.Kind#CORRUPT} from
+ * {@link #get} and {@link #stat}, absent for {@link #missing}, so that staging puts it again and
+ * the put replaces the link). Each directory is checked before it is used and objects are opened
+ * without following a link; a process that can write under the root could still swap a
+ * directory for a link between the check and the use, but what it would get read is served only
+ * if its bytes match the digest asked for.
  *
- * <p>{@link #put} streams the bytes to a temporary file in {@code tmp/} (the same file system),
- * digesting them as they go, forces them to disk, removes the file's write permissions and
- * renames it
- * atomically to its object name. A crash or failure never leaves a partial object under an
- * object name; a failed put removes its temporary file (a crash can leave one in {@code tmp/},
- * which is never read). Concurrent puts of the same object, from threads or processes, each
+ * <p>{@link #put} streams the bytes to a new temporary file in {@code tmp/} (the same file
+ * system), created without write permissions, digesting them as they go, forces them to disk and
+ * renames the file atomically to its object name. A crash or failure never leaves a partial
+ * object under an object name; a failed put removes its temporary file (a crash can leave one in
+ * {@code tmp/}, which is never read). Concurrent puts of the same object, from threads or processes, each
  * write their own temporary file and the renames replace one another with identical bytes.
  *
  * <p>{@link #get} verifies the digest while streaming, so an object truncated or altered on disk
- * is reported as {@link RepositoryException.Kind#CORRUPT}. I/O errors are reported as
- * {@link RepositoryException.Kind#UNAVAILABLE}.
+ * is reported as {@link RepositoryException.Kind#CORRUPT} to a reader that reads to the end.
+ * {@link #copyTo} (a private copy of an object, for a program to read) and {@link #file} check the
+ * whole object before they return, and delete an object whose bytes do not match, so that
+ * {@link #missing} reports it and staging puts it again; no object is handed out by this class
+ * without its bytes having been checked (objects are read-only, but root and their owner can
+ * write them anyway). I/O errors are reported as {@link RepositoryException.Kind#UNAVAILABLE}.
  *
  * <p>Thread-safe. Several instances, in one process or several, may share a root.
  */
 public final class FileRepository implements Repository {
   private static final String OBJECTS = "objects";
   private static final String TMP = "tmp";
-  private static final Set<PosixFilePermission> WRITE = EnumSet.of(
-      PosixFilePermission.OWNER_WRITE, PosixFilePermission.GROUP_WRITE,
-      PosixFilePermission.OTHERS_WRITE);
+  private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
+  /** The mode of objects and copies on a POSIX file system: readable by the owner, no more. */
+  private static final Set<PosixFilePermission> OWNER_READ =
+      Set.of(PosixFilePermission.OWNER_READ);
+  private static final FileAttribute<?> READ_ONLY =
+      PosixFilePermissions.asFileAttribute(OWNER_READ);
 
   private final Path root;
   private final Path objects;
   private final Path tmp;
   private final String name;
+  /** Whether the file system has POSIX permissions, so that objects can be born read-only. */
+  private final boolean posix;
 
   private FileRepository(Path root) {
     this.root = root;
     this.objects = root.resolve(OBJECTS);
     this.tmp = root.resolve(TMP);
     this.name = "file:" + root;
+    this.posix = root.getFileSystem().supportedFileAttributeViews().contains("posix");
   }
 
   /**
@@ -74,15 +99,20 @@ public final class FileRepository implements Repository {
    * crashed writer left in {@code tmp/} more than {@link #STALE_TEMP_AGE} ago are deleted; younger
    * ones may belong to a put in progress in another process, and are left alone.
    *
+   * <p>{@code root} itself may be reached through symbolic links: it is resolved to its real path
+   * once, here. Below it, nothing is followed.
+   *
    * @param root the repository's directory
    * @return the repository
-   * @throws IOException if the layout cannot be created, or {@code root} is not a directory
+   * @throws IOException if the layout cannot be created, {@code root} is not a directory, or
+   *     {@code objects/} or {@code tmp/} under it is a symbolic link or not a directory (the
+   *     message names the path)
    */
   public static FileRepository open(Path root) throws IOException {
     Files.createDirectories(root);
     Path real = root.toRealPath();
-    Files.createDirectories(real.resolve(OBJECTS));
-    Path tmp = Files.createDirectories(real.resolve(TMP));
+    directory(real.resolve(OBJECTS));
+    Path tmp = directory(real.resolve(TMP));
     sweep(tmp, System.currentTimeMillis() - STALE_TEMP_AGE.toMillis());
     return new FileRepository(real);
   }
@@ -94,7 +124,7 @@ public final class FileRepository implements Repository {
     try (var files = Files.newDirectoryStream(tmp, "put-*.tmp")) {
       for (Path f : files) {
         try {
-          if (Files.getLastModifiedTime(f).toMillis() < olderThanMillis) {
+          if (Files.getLastModifiedTime(f, NOFOLLOW).toMillis() < olderThanMillis) {
             Files.deleteIfExists(f);
           }
         } catch (IOException e) {
@@ -123,39 +153,131 @@ public final class FileRepository implements Repository {
   }
 
   /**
-   * Returns the file holding an object, if it is here, so that a local executor can hard-link
-   * it into a sandbox instead of copying it. The file is read-only and must never be modified:
-   * its content is its name. Its bytes are not verified by this call.
+   * Returns the file holding an object, if it is here, after reading it through and checking its
+   * bytes against {@code digest}. The file is the object itself, read-only, and must never be
+   * modified or handed to anything that might modify it (its content is its name, and read-only
+   * permission bits do not stop root): to give an object to a program, make it a copy of its
+   * own with {@link #copyTo}. The check holds when this method returns, not after.
    *
    * @param digest the object
    * @return the object's file, or empty if the object is not here
+   * @throws RepositoryException {@code CORRUPT} if the bytes do not match (the object is then
+   *     deleted, so that {@link #missing} reports it and staging puts it again) or the object's
+   *     path holds something other than a regular file, such as a symbolic link;
+   *     {@code UNAVAILABLE} if a directory on the way to it is a symbolic link, or reading fails
    */
   public Optional<Path> file(Digest digest) {
     Path path = objectPath(digest);
-    return Files.isRegularFile(path) ? Optional.of(path) : Optional.empty();
+    try {
+      if (attributes(digest) == null) {
+        return Optional.empty();
+      }
+      try (InputStream in = open(digest, path)) {
+        verify(digest, Digest.of(in), path);
+      }
+      return Optional.of(path);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw RepositoryException.unavailable(name, digest, "cannot read: " + e, e);
+    }
   }
 
+  /**
+   * Creates {@code target} as a copy of an object that is the caller's own, and checks the copy
+   * against {@code digest} before returning: how a local executor lays an input into a sandbox.
+   * Whatever is done to the copy later, by its owner or by root, cannot change the object or
+   * another copy; and a copy whose bytes do not match is never left in place.
+   *
+   * <p>The copy is made by {@link Files#copy(Path, Path, java.nio.file.CopyOption...)}, which the
+   * platform may do in the kernel (or, on a file system that clones files, by sharing blocks that
+   * a later write to either file unshares), then read back and digested. It is readable by its
+   * owner and writable by nobody (where the file system has POSIX permissions).
+   *
+   * @param digest the object
+   * @param target the file to create; nothing may be there yet, and its directory must exist
+   * @return the object's size in bytes
+   * @throws RepositoryException {@code NOT_FOUND} if the object is not here; {@code CORRUPT} if the
+   *     copy's bytes do not match {@code digest}, in which case the object is deleted (so that
+   *     {@link #missing} reports it and staging puts it again), or if its path holds something
+   *     other than a regular file, such as a symbolic link; {@code UNAVAILABLE} if a directory on
+   *     the way to it is a symbolic link, {@code target} exists already, or I/O fails. In every
+   *     case {@code target} is not left behind.
+   */
+  public long copyTo(Digest digest, Path target) {
+    Objects.requireNonNull(target, "target");
+    Path path = objectPath(digest);
+    boolean created = false;
+    try {
+      BasicFileAttributes attributes = attributes(digest);
+      if (attributes == null) {
+        throw RepositoryException.notFound(name, digest);
+      }
+      Files.copy(path, target, NOFOLLOW);
+      created = true;
+      if (posix) {
+        // Not through a link, should one have been copied in place of the object.
+        Files.getFileAttributeView(target, PosixFileAttributeView.class, NOFOLLOW)
+            .setPermissions(OWNER_READ);
+      }
+      Digester digester = Digest.newDigester();
+      byte[] buffer = new byte[Digester.BUFFER_SIZE];
+      try (InputStream in = Files.newInputStream(target, NOFOLLOW)) {
+        for (int n; (n = in.read(buffer)) != -1; ) {
+          digester.update(buffer, 0, n);
+        }
+      }
+      long size = digester.size();
+      verify(digest, digester.digest(), path);
+      return size;
+    } catch (IOException e) {
+      deleteQuietly(created ? target : null, e);
+      if (e instanceof NoSuchFileException gone && path.toString().equals(gone.getFile())) {
+        throw RepositoryException.notFound(name, digest);
+      }
+      throw RepositoryException.unavailable(name, digest, "cannot copy it to " + target + ": " + e,
+          e);
+    } catch (RuntimeException | Error e) {
+      deleteQuietly(created ? target : null, e);
+      throw e;
+    }
+  }
+
+  /**
+   * Returns the size of an object.
+   *
+   * @throws RepositoryException {@code CORRUPT} if its path holds something other than a regular
+   *     file, such as a symbolic link; {@code UNAVAILABLE} also if a directory on the way to it
+   *     is a symbolic link
+   */
   @Override
   public long stat(Digest digest) {
-    Path path = objectPath(digest);
     try {
-      BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-      if (!attributes.isRegularFile()) {
-        throw RepositoryException.corrupt(name, digest, "its path is not a regular file");
+      BasicFileAttributes attributes = attributes(digest);
+      if (attributes == null) {
+        throw RepositoryException.notFound(name, digest);
       }
       return attributes.size();
-    } catch (NoSuchFileException e) {
-      throw RepositoryException.notFound(name, digest);
     } catch (IOException e) {
       throw RepositoryException.unavailable(name, digest, "cannot stat: " + e, e);
     }
   }
 
+  /**
+   * Opens an object for reading, without following a symbolic link.
+   *
+   * @throws RepositoryException {@code CORRUPT} if its path holds something other than a regular
+   *     file, such as a symbolic link; {@code UNAVAILABLE} also if a directory on the way to it
+   *     is a symbolic link
+   */
   @Override
   public InputStream get(Digest digest) {
     Path path = objectPath(digest);
     try {
-      return new VerifyingInputStream(Files.newInputStream(path), digest, name);
+      if (attributes(digest) == null) {
+        throw RepositoryException.notFound(name, digest);
+      }
+      return new VerifyingInputStream(open(digest, path), digest, name);
     } catch (NoSuchFileException e) {
       throw RepositoryException.notFound(name, digest);
     } catch (IOException e) {
@@ -163,19 +285,33 @@ public final class FileRepository implements Repository {
     }
   }
 
+  /**
+   * Stores an object; see the class comment for how.
+   *
+   * @throws RepositoryException {@code UNAVAILABLE} also if {@code tmp/}, {@code objects/} or the
+   *     object's shard directory is a symbolic link; nothing is then written through it
+   */
   @Override
   public Digest put(InputStream in) {
     Objects.requireNonNull(in, "in");
     Path temp;
+    FileChannel channel;
     try {
-      temp = Files.createTempFile(tmp, "put-", ".tmp");
+      directory(tmp);
+      temp = tmp.resolve("put-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong())
+          + ".tmp");
+      channel = createReadOnly(temp);
     } catch (IOException e) {
       throw RepositoryException.unavailable(name, null, "cannot create a temporary file: " + e, e);
     }
     try {
-      Digest digest = write(in, temp);
+      Digest digest;
+      try (channel) {
+        digest = write(in, channel);
+      }
       Path target = objectPath(digest);
-      Files.createDirectories(target.getParent());
+      directory(objects);
+      directory(target.getParent());
       try {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (FileAlreadyExistsException e) {
@@ -195,12 +331,25 @@ public final class FileRepository implements Repository {
     }
   }
 
+  /**
+   * Returns which of {@code digests} are not here. An object whose path holds a symbolic link (or
+   * anything else but a regular file) counts as missing, so that staging puts it again.
+   *
+   * @throws RepositoryException {@code UNAVAILABLE} also if a directory on the way to an object is
+   *     a symbolic link
+   */
   @Override
   public Set<Digest> missing(Collection<Digest> digests) {
     Set<Digest> missing = new LinkedHashSet<>();
     for (Digest digest : digests) {
-      if (!Files.isRegularFile(objectPath(digest))) {
-        missing.add(digest);
+      Path path = objectPath(digest);
+      try {
+        if (!isDirectory(objects) || !isDirectory(path.getParent())
+            || !Files.isRegularFile(path, NOFOLLOW)) {
+          missing.add(digest);
+        }
+      } catch (IOException e) {
+        throw RepositoryException.unavailable(name, digest, "cannot stat: " + e, e);
       }
     }
     return Collections.unmodifiableSet(missing);
@@ -211,39 +360,151 @@ public final class FileRepository implements Repository {
     return "FileRepository[" + root + "]";
   }
 
-  /** Copies {@code in} to {@code temp}, digesting it, forces it to disk and makes it read-only. */
-  private static Digest write(InputStream in, Path temp) throws IOException {
+  /** Copies {@code in} to {@code channel}, digesting it, and forces it to disk. */
+  private static Digest write(InputStream in, FileChannel channel) throws IOException {
     Digester digester = Digest.newDigester();
     byte[] buffer = new byte[Digester.BUFFER_SIZE];
-    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-      for (int n; (n = in.read(buffer)) != -1; ) {
-        digester.update(buffer, 0, n);
-        ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
-        while (chunk.hasRemaining()) {
-          channel.write(chunk);
-        }
+    for (int n; (n = in.read(buffer)) != -1; ) {
+      digester.update(buffer, 0, n);
+      ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
+      while (chunk.hasRemaining()) {
+        channel.write(chunk);
       }
-      channel.force(false);
     }
-    makeReadOnly(temp);
+    channel.force(false);
     return digester.digest();
   }
 
-  /** Removes every write permission from {@code file}, where the file system has them. */
-  private static void makeReadOnly(Path file) throws IOException {
+  /**
+   * Creates {@code file}, which must not exist (not even as a link), and opens it for writing. On
+   * a POSIX file system the file is born readable by its owner only and writable by nobody: the
+   * returned channel may write it, but no later open can, short of changing its permissions.
+   * Elsewhere it stays writable; the digest check still catches edits.
+   */
+  private FileChannel createReadOnly(Path file) throws IOException {
+    Set<OpenOption> options =
+        Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, NOFOLLOW);
+    return posix
+        ? FileChannel.open(file, options, READ_ONLY)
+        : FileChannel.open(file, options);
+  }
+
+  /**
+   * Returns the attributes of what is at the object's path, without following a link, or null if
+   * nothing is there (its shard directory included).
+   *
+   * @throws RepositoryException {@code CORRUPT} if the path holds something other than a regular
+   *     file, such as a symbolic link
+   * @throws IOException if the objects directory or the shard directory is a symbolic link or not
+   *     a directory, or the attributes cannot be read
+   */
+  private @Nullable BasicFileAttributes attributes(Digest digest) throws IOException {
+    Path path = objectPath(digest);
+    if (!isDirectory(objects) || !isDirectory(path.getParent())) {
+      return null;
+    }
+    BasicFileAttributes attributes;
     try {
-      Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
-      permissions.removeAll(WRITE);
-      Files.setPosixFilePermissions(file, permissions);
-    } catch (UnsupportedOperationException e) {
-      // Not a POSIX file system: the object stays writable; the digest check still catches edits.
+      attributes = Files.readAttributes(path, BasicFileAttributes.class, NOFOLLOW);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    if (attributes.isSymbolicLink()) {
+      throw RepositoryException.corrupt(name, digest, "its path " + path
+          + " is a symbolic link, which a file repository never follows");
+    }
+    if (!attributes.isRegularFile()) {
+      throw RepositoryException.corrupt(name, digest, "its path " + path
+          + " is not a regular file");
+    }
+    return attributes;
+  }
+
+  /**
+   * Opens the object at {@code path} for reading without following a link (should one have
+   * replaced it since {@link #attributes} looked).
+   */
+  private InputStream open(Digest digest, Path path) throws IOException {
+    try {
+      return Files.newInputStream(path, NOFOLLOW);
+    } catch (FileSystemException e) {
+      if (!(e instanceof NoSuchFileException) && Files.isSymbolicLink(path)) {
+        throw RepositoryException.corrupt(name, digest, "its path " + path
+            + " is a symbolic link, which a file repository never follows");
+      }
+      throw e;
     }
   }
 
-  /** Deletes {@code temp} after {@code failure}; a failure to delete is recorded on it. */
-  private static void deleteQuietly(Path temp, Throwable failure) {
+  /**
+   * Returns whether {@code dir} exists as a real directory: false if nothing is there.
+   *
+   * @throws IOException naming the path if it is a symbolic link or something other than a
+   *     directory
+   */
+  private static boolean isDirectory(Path dir) throws IOException {
+    BasicFileAttributes attributes;
     try {
-      Files.deleteIfExists(temp);
+      attributes = Files.readAttributes(dir, BasicFileAttributes.class, NOFOLLOW);
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+    if (attributes.isSymbolicLink()) {
+      throw new FileSystemException(dir.toString(), null,
+          "is a symbolic link, which a file repository never follows");
+    }
+    if (!attributes.isDirectory()) {
+      throw new FileSystemException(dir.toString(), null, "is not a directory");
+    }
+    return true;
+  }
+
+  /**
+   * Creates {@code dir} if nothing is there; its parent must exist.
+   *
+   * @return {@code dir}, a real directory
+   * @throws IOException naming the path if it is a symbolic link or something other than a
+   *     directory, or cannot be created
+   */
+  private static Path directory(Path dir) throws IOException {
+    if (!isDirectory(dir)) {
+      try {
+        Files.createDirectory(dir);
+      } catch (FileAlreadyExistsException e) {
+        // Another put created it meanwhile; or something else did: check again.
+      }
+      isDirectory(dir);
+    }
+    return dir;
+  }
+
+  /**
+   * Checks that {@code actual}, the digest of bytes read from the object at {@code path}, is
+   * {@code digest}; if not, deletes the object, which cannot be trusted, and throws.
+   *
+   * @throws RepositoryException {@code CORRUPT} if they differ
+   */
+  private void verify(Digest digest, Digest actual, Path path) {
+    if (actual.equals(digest)) {
+      return;
+    }
+    RepositoryException corrupt =
+        RepositoryException.corrupt(name, digest, "its bytes have digest " + actual
+            + "; the object was deleted, so that it can be put again");
+    deleteQuietly(path, corrupt);
+    throw corrupt;
+  }
+
+  /**
+   * Deletes {@code file}, if not null, after {@code failure}; a failure to delete is recorded on
+   * it.
+   */
+  private static void deleteQuietly(@Nullable Path file, Throwable failure) {
+    if (file == null) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(file);
     } catch (IOException | RuntimeException e) {
       failure.addSuppressed(e);
     }

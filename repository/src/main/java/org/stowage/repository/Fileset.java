@@ -20,15 +20,23 @@ import org.jspecify.annotations.Nullable;
  * path must not also be a directory of another path ({@code a} and {@code a/b} together). These
  * rules guarantee that materializing a fileset under a directory stays inside it.
  *
- * <p><b>JSON</b> (Jackson, with a default {@code ObjectMapper}): one object with one field,
+ * <p><b>JSON</b> ({@link #toJson()}, {@link #fromJson(String)}): one object with one field,
  * {@code files}, mapping each path, in sorted order, to its digest (string form) and size in
- * bytes. This format is stable:
+ * bytes, a whole number. This format is stable:
  *
  * <pre>{@code
  * {"files":{"in/a.txt":{"digest":"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad","size":3}}}
  * }</pre>
  *
- * <p>Reading JSON validates like the constructor; {@code digest} and {@code size} are required.
+ * <p>Reading JSON validates like the constructor; {@code digest} and {@code size} are required,
+ * and no other field is allowed. {@link #fromJson} also refuses what could be read more than one
+ * way: a key given twice in one object (a path, {@code digest}, {@code size} or {@code files}), a
+ * size that is not written as an integer ({@code 1.5}, {@code 1e3}, {@code "3"}, {@code null}),
+ * and anything after the object. A Jackson {@code ObjectMapper} of the caller's own writes the
+ * same JSON and reads it, but only as strictly as it is configured: a default one keeps the last
+ * of two equal keys and reads {@code 1.5} as 1 (enable
+ * {@code JsonParser.Feature.STRICT_DUPLICATE_DETECTION} and disable
+ * {@code DeserializationFeature.ACCEPT_FLOAT_AS_INT} for those two).
  *
  * <p>Immutable and thread-safe.
  *
@@ -81,6 +89,30 @@ public record Fileset(@JsonProperty(value = "files", required = true) SortedMap<
    */
   public static Fileset empty() {
     return EMPTY;
+  }
+
+  /**
+   * Reads a fileset from its JSON (see the class comment), refusing JSON that could be read more
+   * than one way.
+   *
+   * @param json the JSON text
+   * @return the fileset
+   * @throws IllegalArgumentException if {@code json} is not a fileset's JSON; the message names
+   *     the key concerned and where it is, and echoes a refused value, for example
+   *     {@code size in files["in/a.txt"] must be a whole number but was 1.5} or
+   *     {@code fileset json has key "size" twice in files["in/a.txt"]; a key may be given once}
+   */
+  public static Fileset fromJson(String json) {
+    return FilesetJson.read(Objects.requireNonNull(json, "json"));
+  }
+
+  /**
+   * Returns this fileset's JSON (see the class comment).
+   *
+   * @return the JSON text, on one line
+   */
+  public String toJson() {
+    return FilesetJson.write(this);
   }
 
   /**

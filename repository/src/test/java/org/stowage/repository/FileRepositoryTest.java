@@ -31,6 +31,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 class FileRepositoryTest {
@@ -213,14 +214,7 @@ class FileRepositoryTest {
   void anAlteredObjectIsCorruptWhenRead() throws Exception {
     FileRepository repository = open();
     Digest digest = repository.put(new GeneratedStream(5, 100_000));
-    Path file = writable(repository.file(digest).orElseThrow());
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ,
-        StandardOpenOption.WRITE)) {
-      ByteBuffer one = ByteBuffer.allocate(1);
-      channel.read(one, 50_000);
-      one.put(0, (byte) (one.get(0) ^ 1)).rewind();
-      channel.write(one, 50_000);
-    }
+    flipByte(repository.file(digest).orElseThrow(), 50_000);
     assertEquals(100_000, repository.stat(digest)); // same size: only reading can tell
     assertCorruptWhenRead(repository, digest);
 
@@ -228,6 +222,63 @@ class FileRepositoryTest {
     assertEquals(digest, repository.put(new GeneratedStream(5, 100_000)));
     try (InputStream in = repository.get(digest)) {
       assertEquals(digest, Digest.of(in));
+    }
+  }
+
+  @Test
+  void copyToMakesACheckedCopyThatIsTheCallersOwn() throws Exception {
+    FileRepository repository = open();
+    Digest digest = repository.put(new GeneratedStream(5, 100_000));
+    Path copy = dir.resolve("copy");
+    assertEquals(100_000, repository.copyTo(digest, copy));
+    try (InputStream in = Files.newInputStream(copy)) {
+      assertEquals(digest, Digest.of(in));
+    }
+    assertFalse(Files.getPosixFilePermissions(copy).contains(PosixFilePermission.OWNER_WRITE));
+
+    // Writing the copy, as its owner or as root could, leaves the object as it was.
+    writable(copy);
+    Files.write(copy, new byte[] {1, 2, 3});
+    try (InputStream in = repository.get(digest)) {
+      assertEquals(digest, Digest.of(in));
+    }
+
+    // The target must be new; a failed copy leaves nothing there.
+    RepositoryException exists =
+        assertThrows(RepositoryException.class, () -> repository.copyTo(digest, copy));
+    assertEquals(RepositoryException.Kind.UNAVAILABLE, exists.kind());
+    assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(copy));
+    Digest absent = Digest.parse("0".repeat(64));
+    RepositoryException notFound = assertThrows(RepositoryException.class,
+        () -> repository.copyTo(absent, dir.resolve("absent")));
+    assertEquals(RepositoryException.Kind.NOT_FOUND, notFound.kind());
+    assertFalse(Files.exists(dir.resolve("absent")));
+  }
+
+  @Test
+  void anObjectWithAFlippedByteIsNeitherCopiedNorHandedOutAndIsDeleted() throws Exception {
+    FileRepository repository = open();
+    for (boolean viaFile : List.of(false, true)) {
+      Digest digest = repository.put(new GeneratedStream(viaFile ? 6 : 7, 100_000));
+      flipByte(repository.file(digest).orElseThrow(), 50_000);
+      Path copy = dir.resolve("copy-" + viaFile);
+      RepositoryException e = assertThrows(RepositoryException.class,
+          () -> {
+            if (viaFile) {
+              repository.file(digest);
+            } else {
+              repository.copyTo(digest, copy);
+            }
+          });
+      assertEquals(RepositoryException.Kind.CORRUPT, e.kind());
+      assertTrue(e.getMessage().contains("the object was deleted"), e.getMessage());
+      assertFalse(Files.exists(copy), "a copy of bad bytes was left in place");
+      assertEquals(Set.of(digest), repository.missing(List.of(digest)));
+      assertTrue(repository.file(digest).isEmpty());
+
+      // Staging the object again restores it.
+      repository.put(new GeneratedStream(viaFile ? 6 : 7, 100_000));
+      assertEquals(100_000, repository.copyTo(digest, copy));
     }
   }
 
@@ -298,6 +349,74 @@ class FileRepositoryTest {
   }
 
   @Test
+  void anObjectThatIsASymbolicLinkToAFileOutsideIsNeverServed() throws Exception {
+    FileRepository repository = open();
+    byte[] secret = "kept outside the repository".getBytes();
+    Path outside = Files.write(Files.createDirectories(dir.resolve("outside")).resolve("secret"),
+        secret);
+    Digest digest = Digest.of(secret);
+    Path object = repository.root().resolve("objects/" + digest.hex().substring(0, 2))
+        .resolve(digest.hex());
+    Files.createDirectories(object.getParent());
+    Files.createSymbolicLink(object, outside);
+
+    for (Executable call : List.<Executable>of(() -> repository.get(digest).close(),
+        () -> repository.stat(digest), () -> repository.file(digest))) {
+      RepositoryException e = assertThrows(RepositoryException.class, call);
+      assertEquals(RepositoryException.Kind.CORRUPT, e.kind());
+      assertTrue(e.getMessage().contains(object + " is a symbolic link"), e.getMessage());
+    }
+    assertEquals(Set.of(digest), repository.missing(List.of(digest)));
+
+    // Putting the object replaces the link with the object itself; the file outside is untouched.
+    assertEquals(digest, repository.put(new ByteArrayInputStream(secret)));
+    assertFalse(Files.isSymbolicLink(object));
+    assertTrue(Files.isRegularFile(object, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    assertArrayEquals(secret, Files.readAllBytes(outside));
+    try (InputStream in = repository.get(digest)) {
+      assertArrayEquals(secret, in.readAllBytes());
+    }
+  }
+
+  @Test
+  void aShardDirectoryThatIsASymbolicLinkOutsideIsNeitherWrittenNorRead() throws Exception {
+    FileRepository repository = open();
+    Path outside = Files.createDirectories(dir.resolve("outside"));
+    Digest digest = Digest.of("abc".getBytes());
+    Path shard = repository.root().resolve("objects/ba");
+    Files.createSymbolicLink(shard, outside);
+
+    RepositoryException put = assertThrows(RepositoryException.class,
+        () -> repository.put(new ByteArrayInputStream("abc".getBytes())));
+    assertEquals(RepositoryException.Kind.UNAVAILABLE, put.kind());
+    assertTrue(put.getMessage().contains(shard + ": is a symbolic link"), put.getMessage());
+    assertEquals(List.of(), regularFiles(outside), "the put wrote outside the root");
+    assertEquals(List.of(), regularFiles(repository.root()), "the put left a temporary file");
+
+    // An object planted outside is not read through the link either.
+    Files.write(outside.resolve(digest.hex()), "abc".getBytes());
+    for (Executable call : List.<Executable>of(() -> repository.get(digest).close(),
+        () -> repository.stat(digest), () -> repository.file(digest),
+        () -> repository.missing(List.of(digest)))) {
+      RepositoryException e = assertThrows(RepositoryException.class, call);
+      assertEquals(RepositoryException.Kind.UNAVAILABLE, e.kind());
+      assertTrue(e.getMessage().contains(shard + ": is a symbolic link"), e.getMessage());
+    }
+  }
+
+  @Test
+  void openRefusesObjectsOrTmpDirectoriesThatAreSymbolicLinks() throws Exception {
+    Path outside = Files.createDirectories(dir.resolve("outside"));
+    for (String name : List.of("objects", "tmp")) {
+      Path root = Files.createDirectories(dir.resolve("root-" + name));
+      Path link = Files.createSymbolicLink(root.resolve(name), outside);
+      IOException e = assertThrows(IOException.class, () -> FileRepository.open(root));
+      assertTrue(e.getMessage().contains(link + ": is a symbolic link"), e.getMessage());
+    }
+    assertEquals(List.of(), contents(outside));
+  }
+
+  @Test
   void instancesOnOneRootShareObjectsAndName() throws Exception {
     FileRepository first = open();
     Digest digest = first.put(new ByteArrayInputStream("abc".getBytes()));
@@ -347,8 +466,27 @@ class FileRepositoryTest {
     }
   }
 
+  /** Flips the lowest bit of the byte at {@code position} of {@code file}, in place. */
+  private static void flipByte(Path file, long position) throws IOException {
+    writable(file);
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ,
+        StandardOpenOption.WRITE)) {
+      ByteBuffer one = ByteBuffer.allocate(1);
+      channel.read(one, position);
+      one.put(0, (byte) (one.get(0) ^ 1)).rewind();
+      channel.write(one, position);
+    }
+  }
+
   private static Path writable(Path file) throws IOException {
     return Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+  }
+
+  /** Everything directly in {@code dir}, sorted. */
+  private static List<Path> contents(Path dir) throws IOException {
+    try (Stream<Path> list = Files.list(dir)) {
+      return list.sorted().collect(Collectors.toList());
+    }
   }
 
   /** Every regular file under {@code root}, sorted. */

@@ -57,6 +57,74 @@ class FilesetTest {
   }
 
   @Test
+  void toJsonWritesTheDocumentedFormatAndFromJsonReadsItBack() {
+    Fileset fileset = Fileset.of(Map.of("in/b.txt", EMPTY, "in/a.txt", ABC));
+    String json = "{\"files\":{"
+        + "\"in/a.txt\":{\"digest\":\"sha256:" + DigestTest.ABC + "\",\"size\":3},"
+        + "\"in/b.txt\":{\"digest\":\"sha256:" + EMPTY_HEX + "\",\"size\":0}}}";
+    assertEquals(json, fileset.toJson());
+    assertEquals(fileset, Fileset.fromJson(json));
+    assertEquals(Fileset.empty(), Fileset.fromJson(Fileset.empty().toJson()));
+  }
+
+  @Test
+  void fromJsonRefusesAKeyGivenTwiceNamingIt() {
+    String ref = "{\"digest\":\"sha256:" + DigestTest.ABC + "\",\"size\":3}";
+    Map<String, String> refused = Map.of(
+        "{\"files\":{\"in/a.txt\":{\"digest\":\"sha256:" + DigestTest.ABC
+            + "\",\"size\":3,\"size\":4}}}",
+        "fileset json has key \"size\" twice in files[\"in/a.txt\"]; a key may be given once",
+        "{\"files\":{\"in/a.txt\":" + ref + ",\"in/a.txt\":" + ref + "}}",
+        "fileset json has key \"in/a.txt\" twice in files; a key may be given once",
+        "{\"files\":{\"a\":{\"digest\":\"sha256:" + EMPTY_HEX + "\",\"digest\":\"sha256:"
+            + DigestTest.ABC + "\",\"size\":3}}}",
+        "fileset json has key \"digest\" twice in files.a; a key may be given once",
+        "{\"files\":{},\"files\":{\"a\":" + ref + "}}",
+        "fileset json has key \"files\" twice; a key may be given once");
+    refused.forEach((json, message) -> {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> Fileset.fromJson(json), json);
+      assertEquals(message, e.getMessage());
+    });
+  }
+
+  @Test
+  void fromJsonRefusesASizeThatIsNotWrittenAsAnIntegerNamingIt() {
+    String prefix = "{\"files\":{\"in/a.txt\":{\"digest\":\"sha256:" + DigestTest.ABC
+        + "\",\"size\":";
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Fileset.fromJson(prefix + "1.5}}}"));
+    assertEquals("size in files[\"in/a.txt\"] must be a whole number but was 1.5",
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Fileset.fromJson(prefix + "3.0}}}"));
+    assertEquals("size in files[\"in/a.txt\"] must be a whole number but was 3.0",
+        e.getMessage());
+    for (String size : List.of("1e3", "\"3\"", "null")) {
+      e = assertThrows(IllegalArgumentException.class,
+          () -> Fileset.fromJson(prefix + size + "}}}"), size);
+      assertTrue(e.getMessage().contains("size") && e.getMessage().contains("files[\"in/a.txt\"]"),
+          e.getMessage());
+    }
+    assertEquals(3, Fileset.fromJson(prefix + "3}}}").files().get("in/a.txt").size());
+  }
+
+  @Test
+  void fromJsonRefusesTrailingTextUnknownFieldsAndBadPaths() {
+    String json = "{\"files\":{}}";
+    assertThrows(IllegalArgumentException.class, () -> Fileset.fromJson(json + " {}"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Fileset.fromJson("{\"files\":{\"a\":{\"digest\":\"sha256:" + DigestTest.ABC
+            + "\",\"size\":3,\"sise\":4}}}"));
+    assertTrue(e.getMessage().startsWith("invalid fileset json at files.a.sise: "),
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Fileset.fromJson("{\"files\":{\"../a\":{\"digest\":\"sha256:" + DigestTest.ABC
+            + "\",\"size\":3}}}"));
+    assertEquals("path must be a relative path without . or .. segments but was \"../a\""
+        + " (has a .. segment)", e.getMessage());
+  }
+
+  @Test
   void rejectsBadPathsNamingThem() {
     Map<String, String> problems = Map.of(
         "", "empty",

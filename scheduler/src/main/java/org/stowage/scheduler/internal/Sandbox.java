@@ -8,25 +8,28 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Digest;
 import org.stowage.repository.FileRef;
 import org.stowage.repository.FileRepository;
 import org.stowage.repository.Fileset;
 import org.stowage.repository.Repository;
+import org.stowage.repository.RepositoryException;
 
 /**
- * The working directory of one exec: its inputs laid out read-only, an empty {@value #OUT}
- * directory for its outputs.
+ * The working directory of one exec: its inputs laid out as read-only copies of its own, each
+ * checked against its digest, and an empty {@value #OUT} directory for its outputs.
+ *
+ * <p>Inputs are copies, not links to the alloc's objects, so that nothing an exec does to its
+ * inputs (read-only bits do not stop their owner or root from writing them) can reach what
+ * another exec reads; and each copy is digested before the exec starts, so that an object
+ * damaged in the alloc's repository is never laid out.
  *
  * <p>Thread-safety: stateless; the methods work on the directories they are given, which one exec
  * owns at a time. Shared by the cluster backends (local, Slurm); not API.
@@ -39,17 +42,20 @@ public final class Sandbox {
   private Sandbox() {}
 
   /**
-   * Creates {@code dir} with the files of {@code inputs} in it, each a hard link to its object in
-   * {@code repository} (a read-only copy where the file system cannot link), and an empty
-   * {@value #OUT} directory.
+   * Creates {@code dir} with the files of {@code inputs} in it, each a read-only copy of its
+   * object in {@code repository} that belongs to this sandbox alone and was checked against its
+   * digest ({@link FileRepository#copyTo}), and an empty {@value #OUT} directory.
    *
    * @param dir the directory to create
    * @param inputs the files to lay out, by relative path
    * @param repository holds the inputs' objects
-   * @return what each input file was when it was laid out, to tell later whether the exec
-   *     changed it in place ({@link #tampered})
+   * @return an empty map: with inputs that are the exec's own copies, there is nothing for
+   *     {@link #tampered} to check afterwards
    * @throws IllegalArgumentException if an input lies inside {@value #OUT}
    * @throws IllegalStateException if an input's object is not in {@code repository}
+   * @throws RepositoryException {@code CORRUPT}, naming the input, if an object's bytes do not
+   *     match its digest: the object is deleted from {@code repository}, so that staging the
+   *     input again restores it; {@code UNAVAILABLE} if an object cannot be copied
    * @throws IOException if the directory cannot be laid out
    */
   public static Map<String, Stamp> create(Path dir, Fileset inputs, FileRepository repository)
@@ -64,80 +70,49 @@ public final class Sandbox {
     Files.createDirectory(dir.resolve(OUT));
     for (Map.Entry<String, FileRef> e : inputs.files().entrySet()) {
       Digest digest = e.getValue().digest();
-      Path object = repository.file(digest).orElseThrow(() -> new IllegalStateException(
-          "input " + e.getKey() + ": object " + digest + " is not in " + repository.name()));
       // Fileset paths are relative, without . or .. segments: they stay inside dir.
       Path target = dir.resolve(e.getKey());
       Files.createDirectories(target.getParent());
-      link(object, target);
+      try {
+        repository.copyTo(digest, target);
+      } catch (RepositoryException x) {
+        if (x.kind() == RepositoryException.Kind.NOT_FOUND) {
+          throw new IllegalStateException(
+              "input " + e.getKey() + ": object " + digest + " is not in " + repository.name(), x);
+        }
+        throw new RepositoryException(x.kind(), x.repository(), digest,
+            "input " + e.getKey() + ": " + x.getMessage(), x);
+      }
     }
-    Map<String, Stamp> stamps = new TreeMap<>();
-    for (Map.Entry<String, FileRef> e : inputs.files().entrySet()) {
-      Stamp file = Stamp.of(dir.resolve(e.getKey()));
-      Path object = repository.file(e.getValue().digest()).orElse(null);
-      boolean linked = file.key() != null && object != null
-          && file.key().equals(Stamp.of(object).key());
-      stamps.put(e.getKey(), linked ? file : new Stamp(null, file.size(), file.modified()));
-    }
-    return stamps;
+    return Map.of();
   }
 
   /**
-   * What an input file was when it was laid out: which file (its file key, an inode on Unix), its
-   * size and its modification time.
+   * What an input file was when it was laid out, for {@link #tampered}: which file (its file key,
+   * an inode on Unix), its size and its modification time. {@link #create} records none, as every
+   * input it lays out is the exec's own copy.
    *
-   * @param key the file system's key for the file if it is a link to its object (the same file),
-   *     else null: a copy
+   * @param key the file system's key for the file if it is shared with the alloc's repository,
+   *     else null
    * @param size the size in bytes
    * @param modified the last modification time, in nanoseconds since the epoch
    */
-  public record Stamp(@Nullable Object key, long size, long modified) {
-
-    static Stamp of(Path file) throws IOException {
-      BasicFileAttributes a =
-          Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      return new Stamp(a.fileKey(), a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS));
-    }
-  }
+  public record Stamp(@Nullable Object key, long size, long modified) {}
 
   /**
-   * Finds the inputs an exec changed in place, and removes from {@code repository} each object
-   * that changed with them. Inputs are hard links to the repository's objects: they are read-only,
-   * but a process running as their owner or as root can write one anyway, and would then change
-   * the object that every later exec on the alloc reads. An input the exec deleted or replaced by
-   * a new file is harmless and not reported; nor is one that is a copy of its object. An exec that
-   * read a link whose object another exec changed meanwhile is reported too: it read changed
-   * bytes.
+   * Returns the inputs an exec changed in place that other execs could read changed: none. Every
+   * input is the exec's own copy ({@link #create}), so an exec may change its inputs without
+   * reaching anything another exec reads, and such a change is not reported.
    *
    * @param dir the exec's sandbox
    * @param inputs the exec's inputs
    * @param stamps what {@link #create} returned for them
    * @param repository the alloc's repository
-   * @return the paths of the inputs that changed under the exec; their objects are now gone from
-   *     {@code repository}
+   * @return an empty list
    */
   public static List<String> tampered(Path dir, Fileset inputs, Map<String, Stamp> stamps,
       FileRepository repository) {
-    List<String> changed = new ArrayList<>();
-    for (Map.Entry<String, Stamp> e : stamps.entrySet()) {
-      Stamp before = e.getValue();
-      try {
-        Stamp now = Stamp.of(dir.resolve(e.getKey()));
-        if (before.key() == null || !before.key().equals(now.key())
-            || (now.size() == before.size() && now.modified() == before.modified())) {
-          continue;
-        }
-        changed.add(e.getKey());
-        Digest digest = inputs.files().get(e.getKey()).digest();
-        Path object = repository.file(digest).orElse(null);
-        if (object != null && before.key().equals(Stamp.of(object).key())) {
-          Files.deleteIfExists(object);
-        }
-      } catch (IOException | RuntimeException x) {
-        // deleted or replaced by the exec: its object is untouched
-      }
-    }
-    return changed;
+    return List.of();
   }
 
   /**
@@ -218,15 +193,6 @@ public final class Sandbox {
     });
   }
 
-  private static void link(Path object, Path target) throws IOException {
-    try {
-      Files.createLink(target, object);
-    } catch (IOException | UnsupportedOperationException e) {
-      Files.copy(object, target, StandardCopyOption.COPY_ATTRIBUTES);
-      makeReadOnly(target);
-    }
-  }
-
   private static String relative(Path base, Path file) {
     StringBuilder path = new StringBuilder();
     for (Path segment : base.relativize(file)) {
@@ -236,18 +202,6 @@ public final class Sandbox {
       path.append(segment);
     }
     return path.toString();
-  }
-
-  private static void makeReadOnly(Path file) throws IOException {
-    try {
-      Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
-      permissions.remove(PosixFilePermission.OWNER_WRITE);
-      permissions.remove(PosixFilePermission.GROUP_WRITE);
-      permissions.remove(PosixFilePermission.OTHERS_WRITE);
-      Files.setPosixFilePermissions(file, permissions);
-    } catch (UnsupportedOperationException e) {
-      file.toFile().setWritable(false, false);
-    }
   }
 
   private static void makeOwnerWritable(Path dir) throws IOException {

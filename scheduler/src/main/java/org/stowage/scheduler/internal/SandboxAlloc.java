@@ -105,6 +105,9 @@ public abstract class SandboxAlloc<X extends ProcessExec> implements Alloc {
    * @throws AllocLostException if the alloc is lost or freed
    * @throws IllegalArgumentException if an input lies inside {@code out/}
    * @throws IllegalStateException if an input's object is not in the alloc's repository
+   * @throws org.stowage.repository.RepositoryException {@code CORRUPT} if an input's object in the
+   *     alloc's repository does not match its digest (it is dropped from there, so that staging
+   *     it again restores it), {@code UNAVAILABLE} if it cannot be copied into the sandbox
    * @throws java.io.UncheckedIOException if the sandbox cannot be laid out or the process cannot
    *     be started (for example, the command does not exist)
    */

@@ -65,9 +65,14 @@ import org.stowage.scheduler.internal.SandboxAlloc;
  * sandbox holds:
  *
  * <ul>
- *   <li>each input at its path from {@code request.inputs()}, a read-only hard link to the
- *       object in the alloc's repository (a read-only copy where the file system cannot link);
- *       the program must not make it writable and change it, as that would change the object;
+ *   <li>each input at its path from {@code request.inputs()}, a read-only copy of the object in
+ *       the alloc's repository that belongs to this exec alone, checked against its digest before
+ *       the command starts ({@link FileRepository#copyTo}). The program may make an input
+ *       writable and change it: that changes its own copy, never what another exec reads. An
+ *       object whose bytes no longer match its digest (damaged on disk in the alloc's repository)
+ *       is never laid out: the exec fails to start, naming the input (a failed attempt of its
+ *       task), and the object is dropped from the alloc's repository, so that the next staging
+ *       of it, for a retry or another task, copies it afresh;
  *   <li>{@code out/}, empty: after the command exits, every regular file under it is put into the
  *       alloc's repository and reported in {@link org.stowage.scheduler.ExecResult#outputs()} by
  *       its path relative to {@code out/} ({@code out/counts/a.txt} is {@code counts/a.txt});

@@ -6,8 +6,12 @@
  * cpu and memory and hands slices of it out at once or refuses at once ({@code NOT_NOW}), so the
  * scheduler's ordinary backoff does the waiting and the same engine code runs on this machine as
  * on a batch system. Each alloc has its own {@link org.stowage.repository.FileRepository}, so that
- * staging inputs exercises the same transfer path as a remote alloc; inputs reach a sandbox as
- * hard links to the repository's read-only objects, so staging costs one copy, not two.
+ * staging inputs exercises the same transfer path as a remote alloc. Inputs reach a sandbox as
+ * copies of the repository's objects, each the exec's own and digested before the exec starts,
+ * not as hard links: read-only bits do not stop a process running as the objects' owner or as
+ * root from writing a link in place, and the write would reach every later exec on the alloc
+ * (no check of size and modification time afterwards can be sure to catch it). The copy costs a
+ * second write and a digest of every input per exec; bench/README.md has the figures.
  *
  * <p>An exec's processes must all be found again to be killed, and a process that outlives its
  * parent is re-parented and escapes {@code ProcessHandle.descendants()}. So each exec is started

@@ -74,8 +74,9 @@ import org.stowage.scheduler.internal.SandboxAlloc;
  * <p><b>Layout.</b> Each alloc has a directory {@code slurm-<job id>/} under the shared
  * directory, which every node must see at the same path: its {@link FileRepository}
  * ({@code repository/}) and one sandbox per exec ({@code execs/<n>-<exec id>/}), laid out as by
- * {@link org.stowage.scheduler.local.LocalCluster}: the inputs as read-only hard links, an empty
- * {@code out/} whose regular files become the outputs, by their path relative to {@code out/}.
+ * {@link org.stowage.scheduler.local.LocalCluster}: the inputs as read-only copies of the exec's
+ * own, each checked against its digest, an empty {@code out/} whose regular files become the
+ * outputs, by their path relative to {@code out/}.
  * The exec's result carries srun's exit code (the command's) and the last 64 KiB of standard
  * output and error; the latter includes srun's own error messages.
  *
