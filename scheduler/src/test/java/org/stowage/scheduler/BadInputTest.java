@@ -12,6 +12,7 @@ import static org.stowage.scheduler.Fixtures.task;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
 import org.stowage.repository.Digest;
 import org.stowage.repository.FileRef;
 import org.stowage.repository.Fileset;
+import org.stowage.scheduler.slurm.SlurmCluster;
 import org.stowage.testing.FakeAlloc;
 import org.stowage.testing.FakeCluster;
 import org.stowage.testing.FakeExec;
@@ -105,6 +107,65 @@ class BadInputTest {
     assertThrows(IllegalArgumentException.class,
         () -> Scheduler.newBuilder().maxPendingAllocs(0));
     assertThrows(IllegalStateException.class, () -> Scheduler.newBuilder().build());
+  }
+
+  @Test
+  void aBadCommandArgumentIsRefusedNamingItsIndex() {
+    NullPointerException nullArg = assertThrows(NullPointerException.class,
+        () -> Task.newBuilder().command("echo", null));
+    assertEquals("command argument 1 is null", nullArg.getMessage());
+    NullPointerException nullProgram = assertThrows(NullPointerException.class,
+        () -> new ExecConfig(Arrays.asList(null, "x"), Map.of()));
+    assertEquals("command argument 0 is null", nullProgram.getMessage());
+    NullPointerException noArray = assertThrows(NullPointerException.class,
+        () -> Task.newBuilder().command((String[]) null));
+    assertEquals("command", noArray.getMessage());
+    IllegalArgumentException nul = assertThrows(IllegalArgumentException.class,
+        () -> Task.newBuilder().command("echo", "ok", "a\0b"));
+    assertEquals("command argument 2 must not contain a NUL character but was \"a\\u0000b\"",
+        nul.getMessage());
+    IllegalArgumentException noProgram = assertThrows(IllegalArgumentException.class,
+        () -> Task.newBuilder().command("", "x"));
+    assertEquals("command argument 0 (the program) must not be empty", noProgram.getMessage());
+    // An empty argument after the program is fine: printf "" prints nothing.
+    assertEquals(List.of("printf", ""), ExecConfig.of("printf", "").command());
+  }
+
+  @Test
+  void anEnvironmentVariableNeedsANameWithoutEqualsOrNul() {
+    IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+        () -> new ExecConfig(List.of("env"), Map.of("", "x")));
+    assertEquals("environment variable name must not be empty but was \"\"", empty.getMessage());
+    IllegalArgumentException equals = assertThrows(IllegalArgumentException.class,
+        () -> new ExecConfig(List.of("env"), Map.of("A=B", "x")));
+    assertEquals("environment variable name must not contain '=' but was \"A=B\"",
+        equals.getMessage());
+    IllegalArgumentException nulName = assertThrows(IllegalArgumentException.class,
+        () -> new ExecConfig(List.of("env"), Map.of("A\0B", "x")));
+    assertEquals("environment variable name must not contain a NUL character but was"
+        + " \"A\\u0000B\"", nulName.getMessage());
+    Map<String, String> nullName = new HashMap<>();
+    nullName.put(null, "x");
+    NullPointerException noName = assertThrows(NullPointerException.class,
+        () -> new ExecConfig(List.of("env"), nullName));
+    assertEquals("environment variable name is null", noName.getMessage());
+    Map<String, String> nullValue = new HashMap<>();
+    nullValue.put("TOKEN", null);
+    NullPointerException noValue = assertThrows(NullPointerException.class,
+        () -> new ExecConfig(List.of("env"), nullValue));
+    assertEquals("environment variable TOKEN is null", noValue.getMessage());
+    // A value may be a secret: the message names the variable, never the value.
+    IllegalArgumentException nulValue = assertThrows(IllegalArgumentException.class,
+        () -> new ExecConfig(List.of("env"), Map.of("TOKEN", "s3cr3t\0")));
+    assertEquals("environment variable TOKEN must not contain a NUL character",
+        nulValue.getMessage());
+    // The Slurm cluster's own environment follows the same rules.
+    IllegalArgumentException slurm = assertThrows(IllegalArgumentException.class,
+        () -> SlurmCluster.newBuilder().environment(Map.of("PATH", "/bin", "", "x")));
+    assertEquals("environment variable name must not be empty but was \"\"", slurm.getMessage());
+    NullPointerException slurmNull = assertThrows(NullPointerException.class,
+        () -> SlurmCluster.newBuilder().environment(nullValue));
+    assertEquals("environment variable TOKEN is null", slurmNull.getMessage());
   }
 
   @Test
