@@ -1,5 +1,7 @@
 package org.stowage.scheduler.cli;
 
+import static org.stowage.scheduler.internal.Checks.quote;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -303,16 +305,30 @@ record Workload(Path file, List<Spec> tasks) {
           problem(at, "must not be empty");
           return null;
         }
+        if (node.textValue().indexOf('\0') >= 0) {
+          problem(at, "must not contain a NUL character but was " + quote(node.textValue()));
+          return null;
+        }
         return List.of("sh", "-c", node.textValue());
       }
       if (node.isArray() && !node.isEmpty()) {
         List<String> argv = new ArrayList<>();
         for (int i = 0; i < node.size(); i++) {
-          if (!node.get(i).isTextual()) {
-            problem(at + "[" + i + "]", "must be a string but was " + brief(node.get(i)));
+          JsonNode arg = node.get(i);
+          if (!arg.isTextual()) {
+            problem(at + "[" + i + "]", "must be a string but was " + brief(arg));
             return null;
           }
-          argv.add(node.get(i).textValue());
+          if (arg.textValue().indexOf('\0') >= 0) {
+            problem(at + "[" + i + "]", "must not contain a NUL character but was "
+                + quote(arg.textValue()));
+            return null;
+          }
+          if (i == 0 && arg.textValue().isEmpty()) {
+            problem(at + "[0]", "the program must not be empty");
+            return null;
+          }
+          argv.add(arg.textValue());
         }
         return argv;
       }
@@ -401,6 +417,9 @@ record Workload(Path file, List<Spec> tasks) {
           problem(at + "." + e.getKey(), "is not a valid environment variable name");
         } else if (!e.getValue().isTextual()) {
           problem(at + "." + e.getKey(), "must be a string but was " + brief(e.getValue()));
+        } else if (e.getValue().textValue().indexOf('\0') >= 0) {
+          // The value is not shown: it may be a secret.
+          problem(at + "." + e.getKey(), "must not contain a NUL character");
         } else {
           env.put(e.getKey(), e.getValue().textValue());
         }

@@ -125,6 +125,34 @@ class MainTest {
 
   @Test
   @Timeout(30)
+  void aCommandOrEnvironmentNoProcessCanTakeIsAWorkloadProblem() throws Exception {
+    Path workload = tmp.resolve("nul.json");
+    Files.writeString(workload, """
+        {"env": {"LANG": "C\\u0000"},
+         "tasks": [
+          {"name": "a", "command": ["echo", "x\\u0000y"], "env": {"SEED": "7\\u0000"}},
+          {"name": "b", "command": ["", "x"]},
+          {"name": "c", "command": "echo \\u0000"}
+        ]}
+        """);
+    Path results = tmp.resolve("results");
+
+    int code = run("run", workload.toString(), "--out", results.toString());
+
+    assertEquals(Main.USAGE, code, this::err);
+    for (String problem : List.of(
+        "env.LANG: must not contain a NUL character",
+        "tasks[0].command[1]: must not contain a NUL character but was \"x\\u0000y\"",
+        "tasks[0].env.SEED: must not contain a NUL character",
+        "tasks[1].command[0]: the program must not be empty",
+        "tasks[2].command: must not contain a NUL character")) {
+      assertTrue(err().contains(problem), () -> "no \"" + problem + "\" in:\n" + err());
+    }
+    assertFalse(Files.exists(results), "nothing runs, nothing is written");
+  }
+
+  @Test
+  @Timeout(30)
   void aJsonSyntaxErrorSaysWhere() throws Exception {
     Path workload = tmp.resolve("broken.json");
     Files.writeString(workload, "{\"tasks\": [\n  {\"name\": \"a\",, }\n]}\n");
