@@ -59,8 +59,8 @@ public record Resources(Map<String, Double> amounts) {
     Objects.requireNonNull(amounts, "amounts");
     Map<String, Double> copy = new HashMap<>();
     for (Map.Entry<String, Double> e : amounts.entrySet()) {
-      String name = Objects.requireNonNull(e.getKey(), "resource name");
-      Double amount = Objects.requireNonNull(e.getValue(), () -> name + " amount");
+      String name = Objects.requireNonNull(e.getKey(), "resource name is null");
+      Double amount = Objects.requireNonNull(e.getValue(), () -> "amount of " + name + " is null");
       check(name, amount);
       if (amount != 0) {
         copy.put(name, amount);
@@ -85,9 +85,10 @@ public record Resources(Map<String, Double> amounts) {
    * @param amount the quantity; finite and not negative
    * @return the resources
    * @throws IllegalArgumentException if the name is empty or the amount is negative, NaN or infinite
+   * @throws NullPointerException if the name is null
    */
   public static Resources of(String name, double amount) {
-    return new Resources(Map.of(name, amount));
+    return new Resources(named(new String[] {name}, amount));
   }
 
   /**
@@ -100,7 +101,7 @@ public record Resources(Map<String, Double> amounts) {
    * @return the resources
    */
   public static Resources of(String name1, double amount1, String name2, double amount2) {
-    return new Resources(Map.of(name1, amount1, name2, amount2));
+    return new Resources(named(new String[] {name1, name2}, amount1, amount2));
   }
 
   /**
@@ -116,7 +117,8 @@ public record Resources(Map<String, Double> amounts) {
    */
   public static Resources of(
       String name1, double amount1, String name2, double amount2, String name3, double amount3) {
-    return new Resources(Map.of(name1, amount1, name2, amount2, name3, amount3));
+    return new Resources(
+        named(new String[] {name1, name2, name3}, amount1, amount2, amount3));
   }
 
   /**
@@ -135,7 +137,8 @@ public record Resources(Map<String, Double> amounts) {
   public static Resources of(
       String name1, double amount1, String name2, double amount2,
       String name3, double amount3, String name4, double amount4) {
-    return new Resources(Map.of(name1, amount1, name2, amount2, name3, amount3, name4, amount4));
+    return new Resources(named(new String[] {name1, name2, name3, name4},
+        amount1, amount2, amount3, amount4));
   }
 
   /**
@@ -329,6 +332,20 @@ public record Resources(Map<String, Double> amounts) {
       case DISK: return 2;
       default: return 3;
     }
+  }
+
+  /** Pairs names with amounts, refusing a null or repeated name. */
+  private static Map<String, Double> named(String[] names, double... amounts) {
+    Map<String, Double> pairs = new HashMap<>();
+    for (int i = 0; i < names.length; i++) {
+      if (names[i] == null) {
+        throw new NullPointerException("resource name is null");
+      }
+      if (pairs.put(names[i], amounts[i]) != null) {
+        throw new IllegalArgumentException("resource " + names[i] + " is given twice");
+      }
+    }
+    return pairs;
   }
 
   private static double slack(double have) {

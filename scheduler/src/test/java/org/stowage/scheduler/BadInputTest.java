@@ -169,6 +169,30 @@ class BadInputTest {
   }
 
   @Test
+  void aNullResourceNameOrLabelIsNamed() {
+    NullPointerException name = assertThrows(NullPointerException.class,
+        () -> Resources.of("cpu", 1, null, 2));
+    assertEquals("resource name is null", name.getMessage());
+    IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+        () -> Resources.of("cpu", 1, "mem", 2, "cpu", 3));
+    assertEquals("resource cpu is given twice", twice.getMessage());
+    Map<String, Double> nullAmount = new HashMap<>();
+    nullAmount.put("gpu", null);
+    NullPointerException amount = assertThrows(NullPointerException.class,
+        () -> new Resources(nullAmount));
+    assertEquals("amount of gpu is null", amount.getMessage());
+    NullPointerException key = assertThrows(NullPointerException.class,
+        () -> Labels.of(null, "batch"));
+    assertEquals("label key is null", key.getMessage());
+    NullPointerException value = assertThrows(NullPointerException.class,
+        () -> Labels.of("team", "a", "queue", null));
+    assertEquals("label queue is null", value.getMessage());
+    IllegalArgumentException sameKey = assertThrows(IllegalArgumentException.class,
+        () -> Labels.of("team", "a", "team", "b"));
+    assertEquals("label team is given twice", sameKey.getMessage());
+  }
+
+  @Test
   void aTaskWithInputsButNoRepositoryIsRefusedAtSubmit() throws Exception {
     Digest d = Digest.of(new byte[] {1});
     Task t = Task.newBuilder().command("cat", "in/x").input("in",
