@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -190,6 +191,28 @@ class BadInputTest {
     IllegalArgumentException sameKey = assertThrows(IllegalArgumentException.class,
         () -> Labels.of("team", "a", "team", "b"));
     assertEquals("label team is given twice", sameKey.getMessage());
+  }
+
+  @Test
+  void aRefusedInputLeavesTheBuilderAsItWas() {
+    FileRef one = new FileRef(Digest.of(new byte[] {1}), 1);
+    FileRef two = new FileRef(Digest.of(new byte[] {2}), 1);
+    Task.Builder b = Task.newBuilder().command("cat", "in/x");
+    IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
+        () -> b.input("../in", Fileset.of(Map.of("x", one))));
+    assertTrue(outside.getMessage().startsWith("dir must be a relative path"),
+        outside.getMessage());
+    b.input(".", Fileset.of(Map.of("in/x", one)));
+    IllegalArgumentException clash = assertThrows(IllegalArgumentException.class,
+        () -> b.input("in", Fileset.of(Map.of("x", two))));
+    assertTrue(clash.getMessage().contains("in/x"), clash.getMessage());
+    // Neither refused call took its directory: the same call says the same again, and the
+    // directory can be used once the files are right.
+    IllegalArgumentException again = assertThrows(IllegalArgumentException.class,
+        () -> b.input("../in", Fileset.of(Map.of("x", one))));
+    assertEquals(outside.getMessage(), again.getMessage());
+    b.input("in", Fileset.of(Map.of("y", two)));
+    assertEquals(Set.of("in/x", "in/y"), b.build().inputs().files().keySet());
   }
 
   @Test
