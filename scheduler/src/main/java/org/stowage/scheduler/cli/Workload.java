@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -454,7 +455,14 @@ record Workload(Path file, List<Spec> tasks) {
               + brief(e.getValue()));
           continue;
         }
-        Path file = base.resolve(e.getValue().textValue()).normalize();
+        Path file;
+        try {
+          file = base.resolve(e.getValue().textValue()).normalize();
+        } catch (InvalidPathException x) {
+          problem(field, "is not a valid path: " + quote(e.getValue().textValue()) + " ("
+              + x.getReason() + ")");
+          continue;
+        }
         if (!Files.isRegularFile(file)) {
           problem(field, "no such file: " + e.getValue().textValue() + " (" + file + ")");
         } else if (!Files.isReadable(file)) {

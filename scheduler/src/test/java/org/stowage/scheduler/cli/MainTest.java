@@ -153,6 +153,21 @@ class MainTest {
 
   @Test
   @Timeout(30)
+  void anInputPathTheFileSystemCannotTakeIsAWorkloadProblem() throws Exception {
+    Path workload = tmp.resolve("path.json");
+    Files.writeString(workload, """
+        [{"name": "a", "command": "cat in/x", "inputs": {"in/x": "data/x\\u0000.txt"}}]
+        """);
+
+    int code = run("run", workload.toString());
+
+    assertEquals(Main.USAGE, code, this::err);
+    assertTrue(err().contains("tasks[0].inputs[\"in/x\"]: is not a valid path:"
+        + " \"data/x\\u0000.txt\""), err());
+  }
+
+  @Test
+  @Timeout(30)
   void aJsonSyntaxErrorSaysWhere() throws Exception {
     Path workload = tmp.resolve("broken.json");
     Files.writeString(workload, "{\"tasks\": [\n  {\"name\": \"a\",, }\n]}\n");
