@@ -55,6 +55,8 @@ record Workload(Path file, List<Spec> tasks) {
       Pattern.compile("\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(B|KiB|MiB|GiB|TiB)?\\s*");
   private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h)");
   private static final int MAX_PROBLEMS = 20;
+  private static final String OUTSIDE_HINT =
+      "; inputs must lie under it unless --allow-outside-inputs is given";
   private static final FileRef ANY_FILE = FileRef.of(new byte[0]);
 
   /** Validates and copies the fields. */
@@ -103,11 +105,15 @@ record Workload(Path file, List<Spec> tasks) {
 
   /**
    * Reads and checks a workload file. Input paths are resolved against the file's directory and
-   * must name readable regular files.
+   * must name readable regular files. Unless {@code inputsMayLeave}, they must also lie under that
+   * directory: not absolute, not leading out of it with {@code ..}, and not through a symbolic
+   * link to a file elsewhere.
    *
+   * @param file the workload file
+   * @param inputsMayLeave whether input files may lie outside the workload file's directory
    * @throws Invalid if the file cannot be read, is not JSON, or breaks a rule of the format
    */
-  static Workload read(Path file) throws Invalid {
+  static Workload read(Path file, boolean inputsMayLeave) throws Invalid {
     JsonNode root;
     try {
       root = new ObjectMapper().readTree(Files.readAllBytes(file));
@@ -121,7 +127,7 @@ record Workload(Path file, List<Spec> tasks) {
     } catch (IOException e) {
       throw new Invalid(file, List.of("cannot read it: " + e));
     }
-    Reader reader = new Reader(file.toAbsolutePath().getParent());
+    Reader reader = new Reader(file.toAbsolutePath().normalize().getParent(), inputsMayLeave);
     List<Spec> specs = reader.workload(root);
     if (!reader.problems.isEmpty()) {
       List<String> shown = new ArrayList<>(reader.problems.subList(0,
@@ -192,10 +198,13 @@ record Workload(Path file, List<Spec> tasks) {
   /** Walks the JSON tree, collecting specs and problems. */
   private static final class Reader {
     private final Path base;
+    private final boolean inputsMayLeave;
     private final List<String> problems = new ArrayList<>();
+    private @Nullable Path realBase;
 
-    Reader(Path base) {
+    Reader(Path base, boolean inputsMayLeave) {
       this.base = base;
+      this.inputsMayLeave = inputsMayLeave;
     }
 
     List<Spec> workload(JsonNode root) {
@@ -455,20 +464,41 @@ record Workload(Path file, List<Spec> tasks) {
               + brief(e.getValue()));
           continue;
         }
+        String text = e.getValue().textValue();
         Path file;
         try {
-          file = base.resolve(e.getValue().textValue()).normalize();
+          if (!inputsMayLeave && Path.of(text).isAbsolute()) {
+            problem(field, quote(text) + " is an absolute path, not one relative to the workload's"
+                + " directory (" + base + ")" + OUTSIDE_HINT);
+            continue;
+          }
+          file = base.resolve(text).normalize();
         } catch (InvalidPathException x) {
-          problem(field, "is not a valid path: " + quote(e.getValue().textValue()) + " ("
-              + x.getReason() + ")");
+          problem(field, "is not a valid path: " + quote(text) + " (" + x.getReason() + ")");
           continue;
         }
-        if (!Files.isRegularFile(file)) {
-          problem(field, "no such file: " + e.getValue().textValue() + " (" + file + ")");
+        if (!inputsMayLeave && !file.startsWith(base)) {
+          problem(field, quote(text) + " leads outside the workload's directory (" + base + ")"
+              + OUTSIDE_HINT);
+        } else if (!Files.isRegularFile(file)) {
+          problem(field, "no such file: " + text + " (" + file + ")");
         } else if (!Files.isReadable(file)) {
           problem(field, "cannot read " + file);
         } else {
-          inputs.put(sandboxPath, file);
+          Path real;
+          try {
+            // Keep the resolved path: the file read later is then the one checked here.
+            real = file.toRealPath();
+          } catch (IOException x) {
+            problem(field, "cannot read " + file + ": " + x);
+            continue;
+          }
+          if (!inputsMayLeave && !real.startsWith(realBase())) {
+            problem(field, quote(text) + " resolves through a symbolic link to " + real
+                + ", outside the workload's directory (" + base + ")" + OUTSIDE_HINT);
+            continue;
+          }
+          inputs.put(sandboxPath, real);
           check.put(sandboxPath, ANY_FILE);
         }
       }
@@ -478,6 +508,18 @@ record Workload(Path file, List<Spec> tasks) {
         problem(at, x.getMessage());
       }
       return inputs;
+    }
+
+    /** The workload's directory with every symbolic link resolved, as far as it can be. */
+    private Path realBase() {
+      if (realBase == null) {
+        try {
+          realBase = base.toRealPath();
+        } catch (IOException e) {
+          realBase = base;
+        }
+      }
+      return realBase;
     }
 
     private void unknownFields(JsonNode node, String prefix, List<String> known) {

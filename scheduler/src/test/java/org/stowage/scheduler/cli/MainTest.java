@@ -167,6 +167,49 @@ class MainTest {
   }
 
   @Test
+  @Timeout(60)
+  void inputsFromOutsideTheWorkloadsDirectoryAreRefusedUnlessAllowed() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("work"));
+    Path secret = Files.writeString(tmp.resolve("secret.txt"), "secret\n");
+    Files.createDirectories(dir.resolve("data"));
+    Files.writeString(dir.resolve("data/a.txt"), "a\n");
+    Files.createSymbolicLink(dir.resolve("data/link.txt"), secret);
+    Files.createSymbolicLink(dir.resolve("data/near.txt"), dir.resolve("data/a.txt"));
+    Files.createSymbolicLink(dir.resolve("elsewhere"), tmp);
+    Path workload = dir.resolve("w.json");
+    Files.writeString(workload, """
+        [{"name": "t", "command": "cat in/* > out/all.txt",
+          "inputs": {"in/1": "../secret.txt", "in/2": "%s", "in/3": "data/link.txt",
+                     "in/4": "elsewhere/secret.txt", "in/5": "data/../data/a.txt",
+                     "in/6": "data/near.txt"}}]
+        """.formatted(secret));
+    Path results = tmp.resolve("results");
+
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--out", results.toString()));
+
+    for (String problem : List.of(
+        "tasks[0].inputs[\"in/1\"]: \"../secret.txt\" leads outside the workload's directory",
+        "tasks[0].inputs[\"in/2\"]: \"" + secret + "\" is an absolute path",
+        "tasks[0].inputs[\"in/3\"]: \"data/link.txt\" resolves through a symbolic link to "
+            + secret.toRealPath() + ", outside the workload's directory",
+        "tasks[0].inputs[\"in/4\"]: \"elsewhere/secret.txt\" resolves through a symbolic link",
+        "inputs must lie under it unless --allow-outside-inputs is given")) {
+      assertTrue(err().contains(problem), () -> "no \"" + problem + "\" in:\n" + err());
+    }
+    // A path that leaves and comes back, and a link that stays inside, are fine.
+    assertFalse(err().contains("in/5"), err());
+    assertFalse(err().contains("in/6"), err());
+    assertFalse(Files.exists(results), "nothing runs, nothing is written");
+
+    assertEquals(Main.OK, run("run", workload.toString(), "--out", results.toString(),
+        "--allow-outside-inputs", "--cpu", "1", "--mem", "1GiB"), this::err);
+    assertEquals("secret\nsecret\nsecret\nsecret\na\na\n",
+        Files.readString(results.resolve("t/all.txt")));
+    assertEquals(Main.OK, run("--help"));
+    assertTrue(out().contains("--allow-outside-inputs"), out());
+  }
+
+  @Test
   @Timeout(30)
   void aJsonSyntaxErrorSaysWhere() throws Exception {
     Path workload = tmp.resolve("broken.json");
@@ -240,6 +283,7 @@ class MainTest {
     assertEquals(Main.USAGE, run("run", workload.toString(), "--mem", "4GB"));
     assertEquals(Main.USAGE, run("run", workload.toString(), "--fast"));
     assertEquals(Main.USAGE, run("run", workload.toString(), "--out", tmp.toString()));
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--allow-outside-inputs=yes"));
 
     String e = err();
     assertTrue(e.contains("stowage: no command given"), e);
@@ -248,6 +292,7 @@ class MainTest {
     assertTrue(e.contains("--mem must be a size such as 512MiB or 4GiB"), e);
     assertTrue(e.contains("unknown option --fast"), e);
     assertTrue(e.contains("is not empty"), e);
+    assertTrue(e.contains("--allow-outside-inputs takes no value but was given yes"), e);
     assertTrue(e.contains("usage: java -jar stowage.jar run WORKLOAD.json"), e);
     assertEquals(Main.OK, run("--help"));
     assertTrue(out().startsWith("usage:"), out());
