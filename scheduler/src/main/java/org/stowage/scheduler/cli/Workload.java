@@ -2,9 +2,13 @@ package org.stowage.scheduler.cli;
 
 import static org.stowage.scheduler.internal.Checks.quote;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -12,7 +16,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -54,6 +60,12 @@ record Workload(Path file, List<Spec> tasks) {
   private static final Pattern SIZE =
       Pattern.compile("\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(B|KiB|MiB|GiB|TiB)?\\s*");
   private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h)");
+  /** A key written after a dot in an entry's path; any other is written in brackets. */
+  private static final Pattern KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  /** Reads JSON, refusing a key given twice in one object rather than keeping the last. */
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .build();
   private static final int MAX_PROBLEMS = 20;
   private static final String OUTSIDE_HINT =
       "; inputs must lie under it unless --allow-outside-inputs is given";
@@ -116,14 +128,22 @@ record Workload(Path file, List<Spec> tasks) {
   static Workload read(Path file, boolean inputsMayLeave) throws Invalid {
     JsonNode root;
     try {
-      root = new ObjectMapper().readTree(Files.readAllBytes(file));
+      root = JSON.readTree(Files.readAllBytes(file));
     } catch (NoSuchFileException e) {
       throw new Invalid(file, List.of("no such file"));
     } catch (JsonProcessingException e) {
       String where = e.getLocation() == null ? ""
-          : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()
-              + ": ";
-      throw new Invalid(file, List.of(where + "not valid JSON: " + e.getOriginalMessage()));
+          : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      // The parser stops at the second of two equal keys, in the object that holds them.
+      if (e.getOriginalMessage().startsWith("Duplicate field")
+          && e.getProcessor() instanceof JsonParser parser
+          && parser.getParsingContext().getCurrentName() != null) {
+        String key = parser.getParsingContext().getCurrentName();
+        throw new Invalid(file, List.of(entry(parser.getParsingContext()) + ": " + quote(key)
+            + " is given twice in one object (" + where + "); give each key once"));
+      }
+      throw new Invalid(file, List.of((where.isEmpty() ? "" : where + ": ") + "not valid JSON: "
+          + e.getOriginalMessage()));
     } catch (IOException e) {
       throw new Invalid(file, List.of("cannot read it: " + e));
     }
@@ -138,6 +158,27 @@ record Workload(Path file, List<Spec> tasks) {
       throw new Invalid(file, shown);
     }
     return new Workload(file, specs);
+  }
+
+  /**
+   * Returns where the parser is, in the form of the workload's problems: {@code tasks[1].env.SEED}
+   * or {@code tasks[0].inputs["in/x"]}. A bare list of tasks is called {@code tasks} too.
+   */
+  private static String entry(JsonStreamContext context) {
+    Deque<String> parts = new ArrayDeque<>();
+    for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+      if (c.inArray()) {
+        parts.push("[" + Math.max(0, c.getCurrentIndex()) + "]");
+        if (c.getParent() != null && c.getParent().inRoot()) {
+          parts.push("tasks");
+        }
+      } else if (c.getCurrentName() != null) {
+        String key = c.getCurrentName();
+        boolean top = c.getParent() != null && c.getParent().inRoot();
+        parts.push(top ? key : KEY.matcher(key).matches() ? "." + key : "[" + quote(key) + "]");
+      }
+    }
+    return String.join("", parts);
   }
 
   /**

@@ -24,6 +24,9 @@
  * }
  * }</pre>
  *
+ * <p>A key may be given only once in an object: a second {@code "name"} in a task, say, is
+ * refused, not taken over the first.
+ *
  * <p>Input files must lie under the workload file's directory: an absolute path, a path that
  * leads out of it with {@code ..}, or a symbolic link to a file elsewhere is refused, unless the
  * command is given {@code --allow-outside-inputs}.

@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -207,6 +209,34 @@ class MainTest {
         Files.readString(results.resolve("t/all.txt")));
     assertEquals(Main.OK, run("--help"));
     assertTrue(out().contains("--allow-outside-inputs"), out());
+  }
+
+  @Test
+  @Timeout(30)
+  void aKeyGivenTwiceInOneObjectIsRefusedNamingTheKeyAndItsEntry() throws Exception {
+    Files.writeString(tmp.resolve("a.txt"), "a\n");
+    Map<String, String> cases = new LinkedHashMap<>();
+    cases.put("{\"tasks\": [{\"name\": \"a\", \"command\": \"true\", \"name\": \"b\"}]}",
+        "tasks[0].name: \"name\" is given twice in one object (line 1, column ");
+    cases.put("[{\"name\": \"a\", \"command\": \"true\"},\n"
+            + " {\"name\": \"b\", \"command\": \"true\",\n"
+            + "  \"env\": {\"SEED\": \"1\", \"SEED\": \"2\"}}]",
+        "tasks[1].env.SEED: \"SEED\" is given twice in one object (line 3, column ");
+    cases.put("[{\"name\": \"a\", \"command\": \"true\",\n"
+            + " \"inputs\": {\"in/x\": \"a.txt\", \"in/x\": \"a.txt\"}}]",
+        "tasks[0].inputs[\"in/x\"]: \"in/x\" is given twice in one object (line 2, column ");
+    cases.put("{\"tasks\": [{\"name\": \"a\", \"command\": \"true\"}], \"tasks\": []}",
+        "tasks: \"tasks\" is given twice in one object (line 1, column ");
+    for (Map.Entry<String, String> c : cases.entrySet()) {
+      Path workload = Files.writeString(tmp.resolve("twice.json"), c.getKey());
+      err.reset();
+      Path results = tmp.resolve("results");
+      assertEquals(Main.USAGE, run("run", workload.toString(), "--out", results.toString()),
+          c::getKey);
+      assertFalse(Files.exists(results), "nothing runs, nothing is written");
+      assertTrue(err().contains("\n  " + c.getValue()),
+          () -> "no \"" + c.getValue() + "\" in:\n" + err());
+    }
   }
 
   @Test
