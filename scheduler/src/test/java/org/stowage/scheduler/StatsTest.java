@@ -15,7 +15,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -229,6 +231,37 @@ class StatsTest {
     assertTrue(bad.getMessage().startsWith("not scheduler stats JSON"), bad.getMessage());
     alloc.running().forEach(FakeExec::succeed);
     done(t);
+  }
+
+  /** A snapshot of one alloc and one failed task, built by hand. */
+  private static SchedulerStats snapshot(String taskName, Resources resources, String error) {
+    Counts counts = new Counts(1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1);
+    AllocStats alloc = new AllocStats("fake-1", SchedulerStats.AllocState.FREED, resources,
+        resources, List.of("t1.0"), 2.5, 1.0);
+    TaskStats task = new TaskStats("t1", taskName, "t1.0", 0, State.DONE, resources, "fake-1",
+        null, TaskException.Kind.FAILED, error, 1.5);
+    return new SchedulerStats("stats-test", counts, List.of(alloc), List.of(task));
+  }
+
+  @Test
+  void statsJsonThatCouldBeReadTwoWaysIsRefused() {
+    String json = snapshot("wc", Resources.of("cpu", 2), "exited with code 4").toJson();
+    assertEquals(snapshot("wc", Resources.of("cpu", 2), "exited with code 4"),
+        SchedulerStats.fromJson(json));
+    Map<String, String> variants = new LinkedHashMap<>();
+    variants.put(json.replaceFirst("\"name\" : \"wc\"", "\"name\" : \"wc\", \"name\" : \"sort\""),
+        "Duplicate field 'name'");
+    variants.put(json.replaceFirst("\"cpu\" : 2", "\"cpu\" : 2, \"cpu\" : 3"),
+        "Duplicate field 'cpu'");
+    variants.put(json.replaceFirst("\"attempt\" : 0", "\"attempt\" : 0.5"), "at tasks[0].attempt:");
+    variants.put(json.replaceFirst("\"failed\" : 1", "\"failed\" : 1.0"), "at counts.failed:");
+    for (Map.Entry<String, String> v : variants.entrySet()) {
+      assertTrue(!v.getKey().equals(json), "the variant differs from what was written");
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+          IllegalArgumentException.class, () -> SchedulerStats.fromJson(v.getKey()));
+      assertTrue(e.getMessage().startsWith("not scheduler stats JSON")
+          && e.getMessage().contains(v.getValue()), e.getMessage());
+    }
   }
 
   private static List<String> names(JsonNode node) {

@@ -3,10 +3,12 @@ package org.stowage.scheduler.internal;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -14,6 +16,7 @@ import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.SchedulerStats;
@@ -33,6 +36,10 @@ public final class StatsJson {
           .addDeserializer(Resources.class, new ResourcesDeserializer()))
       .enable(SerializationFeature.INDENT_OUTPUT)
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      // What write() never produces is refused, not guessed at: a key given twice (Jackson would
+      // keep the last), or a fraction where a whole number belongs (it would be truncated).
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
       .build();
 
   private StatsJson() {}
@@ -62,8 +69,23 @@ public final class StatsJson {
     try {
       return MAPPER.readValue(json, SchedulerStats.class);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("not scheduler stats JSON: " + e.getOriginalMessage(), e);
+      String at = e instanceof JsonMappingException m ? path(m.getPath()) : "";
+      throw new IllegalArgumentException("not scheduler stats JSON: "
+          + (at.isEmpty() ? "" : "at " + at + ": ") + e.getOriginalMessage(), e);
     }
+  }
+
+  /** Returns a path such as {@code tasks[0].attempt}. */
+  private static String path(List<JsonMappingException.Reference> references) {
+    StringBuilder out = new StringBuilder();
+    for (JsonMappingException.Reference r : references) {
+      if (r.getFieldName() != null) {
+        out.append(out.length() > 0 ? "." : "").append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        out.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return out.toString();
   }
 
   /**
