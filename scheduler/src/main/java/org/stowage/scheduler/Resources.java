@@ -174,10 +174,18 @@ public record Resources(Map<String, Double> amounts) {
    *
    * @param other the resources to add
    * @return the sum
+   * @throws IllegalArgumentException if an amount of the sum is too large to be finite
    */
   public Resources plus(Resources other) {
     Map<String, Double> sum = new HashMap<>(amounts);
-    other.amounts.forEach((name, amount) -> sum.merge(name, amount, Double::sum));
+    other.amounts.forEach((name, amount) -> sum.merge(name, amount, (a, b) -> {
+      double total = a + b;
+      if (Double.isInfinite(total)) {
+        throw new IllegalArgumentException(
+            name + " is too large: " + a + " + " + b + " is not a finite number");
+      }
+      return total;
+    }));
     return new Resources(sum);
   }
 
@@ -211,12 +219,20 @@ public record Resources(Map<String, Double> amounts) {
    *
    * @param factor the multiplier; finite and not negative
    * @return the scaled resources
-   * @throws IllegalArgumentException if the factor is negative, NaN or infinite
+   * @throws IllegalArgumentException if the factor is negative, NaN or infinite, or an amount of
+   *     the product is too large to be finite
    */
   public Resources times(double factor) {
     check("factor", factor);
     Map<String, Double> scaled = new HashMap<>();
-    amounts.forEach((name, amount) -> scaled.put(name, amount * factor));
+    amounts.forEach((name, amount) -> {
+      double product = amount * factor;
+      if (Double.isInfinite(product)) {
+        throw new IllegalArgumentException(
+            name + " is too large: " + amount + " x " + factor + " is not a finite number");
+      }
+      scaled.put(name, product);
+    });
     return new Resources(scaled);
   }
 

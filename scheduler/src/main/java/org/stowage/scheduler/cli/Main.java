@@ -245,7 +245,10 @@ public final class Main {
         } catch (NumberFormatException e) {
           cpu = Double.NaN;
         }
-        if (!(cpu > 0) || cpu.isInfinite()) {
+        if (cpu == Double.POSITIVE_INFINITY) {
+          throw new IllegalArgumentException("--cpu is too large: " + values.get("--cpu"));
+        }
+        if (!(cpu > 0)) {
           throw new IllegalArgumentException("--cpu must be a number > 0 but was "
               + values.get("--cpu"));
         }

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -62,10 +64,16 @@ record Workload(Path file, List<Spec> tasks) {
   private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h)");
   /** A key written after a dot in an entry's path; any other is written in brackets. */
   private static final Pattern KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-  /** Reads JSON, refusing a key given twice in one object rather than keeping the last. */
+  /**
+   * Reads JSON, refusing a key given twice in one object rather than keeping the last. Fractions
+   * are kept as written (1e400 stays 1E+400, not Infinity), so that a message can show them.
+   */
   private static final ObjectMapper JSON = JsonMapper.builder()
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
       .build();
+  private static final String MOST_BYTES = "; the most is 8EiB";
   private static final int MAX_PROBLEMS = 20;
   private static final String OUTSIDE_HINT =
       "; inputs must lie under it unless --allow-outside-inputs is given";
@@ -307,6 +315,10 @@ record Workload(Path file, List<Spec> tasks) {
       if (p != null) {
         if (p.isIntegralNumber() && p.canConvertToInt()) {
           priority = p.intValue();
+        } else if (p.isIntegralNumber()) {
+          problem(at + ".priority", (p.bigIntegerValue().signum() > 0 ? "is too large: "
+              : "is too small: ") + brief(p) + "; a priority lies between " + Integer.MIN_VALUE
+              + " and " + Integer.MAX_VALUE);
         } else {
           problem(at + ".priority", "must be a whole number but was " + brief(p));
         }
@@ -408,8 +420,10 @@ record Workload(Path file, List<Spec> tasks) {
           }
         } else if (!v.isNumber()) {
           problem(field, "must be a number but was " + brief(v));
-        } else if (!(v.doubleValue() >= 0) || Double.isInfinite(v.doubleValue())) {
-          problem(field, "must be >= 0 but was " + v);
+        } else if (v.doubleValue() < 0) {
+          problem(field, "must be >= 0 but was " + brief(v));
+        } else if (Double.isInfinite(v.doubleValue())) {
+          problem(field, "is too large: " + brief(v));
         } else {
           amounts.put(e.getKey(), v.doubleValue());
         }
@@ -418,12 +432,16 @@ record Workload(Path file, List<Spec> tasks) {
     }
 
     private @Nullable Long bytes(JsonNode node, String at) {
+      if (node.isNumber() && node.doubleValue() < 0) {
+        problem(at, "must be >= 0 but was " + brief(node));
+        return null;
+      }
       if (node.isIntegralNumber() && node.canConvertToLong()) {
-        if (node.longValue() < 0) {
-          problem(at, "must be >= 0 but was " + node);
-          return null;
-        }
         return node.longValue();
+      }
+      if (node.isIntegralNumber() || node.isNumber() && Double.isInfinite(node.doubleValue())) {
+        problem(at, "is too large: " + brief(node) + MOST_BYTES);
+        return null;
       }
       if (node.isTextual()) {
         try {

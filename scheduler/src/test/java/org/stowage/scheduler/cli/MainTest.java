@@ -241,6 +241,36 @@ class MainTest {
 
   @Test
   @Timeout(30)
+  void aNumberTooLargeToUseIsCalledTooLargeNotNegative() throws Exception {
+    String huge = "1" + "0".repeat(400);
+    Path workload = tmp.resolve("huge.json");
+    Files.writeString(workload, """
+        [{"name": "a", "command": "true",
+          "resources": {"cpu": 1e400, "gpu": %s, "mem": 100000000000000000000, "disk": 1e400}},
+         {"name": "b", "command": "true", "resources": {"cpu": -1e400}, "priority": 99999999999}]
+        """.formatted(huge));
+    Path results = tmp.resolve("results");
+
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--out", results.toString()));
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--cpu", "1e400"));
+
+    for (String problem : List.of(
+        "tasks[0].resources.cpu: is too large: 1E+400",
+        "tasks[0].resources.gpu: is too large: number 1000000000000000000000000000000000000...",
+        "tasks[0].resources.mem: is too large: 100000000000000000000; the most is 8EiB",
+        "tasks[0].resources.disk: is too large: 1E+400; the most is 8EiB",
+        "tasks[1].resources.cpu: must be >= 0 but was -1E+400",
+        "tasks[1].priority: is too large: 99999999999; a priority lies between -2147483648 and"
+            + " 2147483647",
+        "--cpu is too large: 1e400")) {
+      assertTrue(err().contains(problem), () -> "no \"" + problem + "\" in:\n" + err());
+    }
+    assertFalse(err().contains("must be >= 0 but was Infinity"), err());
+    assertFalse(Files.exists(results), "nothing runs, nothing is written");
+  }
+
+  @Test
+  @Timeout(30)
   void aJsonSyntaxErrorSaysWhere() throws Exception {
     Path workload = tmp.resolve("broken.json");
     Files.writeString(workload, "{\"tasks\": [\n  {\"name\": \"a\",, }\n]}\n");
