@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.stowage.scheduler.internal.Checks;
 
 /**
  * An immutable set of named quantities: what a task needs or what an alloc offers.
@@ -26,7 +27,7 @@ import java.util.Set;
  * <p>Thread-safety: immutable, safe to share between threads.
  *
  * @param amounts the non-zero quantities by name; copied, and validated: every amount is finite
- *     and not negative, every name is non-empty
+ *     and not negative, every name is non-empty and well-formed Unicode (no unpaired surrogate)
  */
 public record Resources(Map<String, Double> amounts) {
 
@@ -371,6 +372,11 @@ public record Resources(Map<String, Double> amounts) {
   private static void check(String name, double amount) {
     if (name.isEmpty()) {
       throw new IllegalArgumentException("resource name must not be empty");
+    }
+    if (Checks.hasUnpairedSurrogate(name)) {
+      // The name is a key of the stats JSON, and JSON readers refuse such a key.
+      throw new IllegalArgumentException(
+          "resource name must not hold an unpaired surrogate but was " + Checks.quote(name));
     }
     if (Double.isNaN(amount) || Double.isInfinite(amount)) {
       throw new IllegalArgumentException(name + " must be finite but was " + amount);

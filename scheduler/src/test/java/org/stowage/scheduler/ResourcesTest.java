@@ -59,6 +59,17 @@ class ResourcesTest {
   }
 
   @Test
+  void aNameWithAnUnpairedSurrogateIsRefused() {
+    // JSON readers refuse such a key, so stats naming it could not be read back.
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Resources.of("gpu\uD800", 1));
+    assertEquals("resource name must not hold an unpaired surrogate but was \"gpu\\uD800\"",
+        e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Resources.of("\uDC00gpu", 1));
+    assertEquals(1, Resources.of("\uD83D\uDE80", 1).get("\uD83D\uDE80"), "a pair is fine");
+  }
+
+  @Test
   void fitsInChecksEveryDimensionAndToleratesRoundingOfSums() {
     Resources capacity = Resources.of("cpu", 16, "mem", 64 * GiB);
     assertTrue(Resources.of("cpu", 16).fitsIn(capacity));

@@ -12,6 +12,9 @@ import static org.stowage.scheduler.Fixtures.task;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -262,6 +265,40 @@ class StatsTest {
       assertTrue(e.getMessage().startsWith("not scheduler stats JSON")
           && e.getMessage().contains(v.getValue()), e.getMessage());
     }
+  }
+
+  /** Encodes as UTF-8 the way Files.writeString does: an unpaired surrogate is an error. */
+  private static String throughUtf8(String text) throws Exception {
+    ByteBuffer bytes = StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(text));
+    return StandardCharsets.UTF_8.newDecoder().decode(bytes).toString();
+  }
+
+  @Test
+  void textWithAnUnpairedSurrogateIsWrittenAsUtf8AndReadBackAsItWas() throws Exception {
+    Task t = Task.newBuilder().name("a\uD800b").resources(cpuMem(1, 1)).command("true").build();
+    scheduler.submit(List.of(t));
+    FakeAlloc alloc = cluster.takeRequest(WAIT).grant();
+    alloc.takeExec(WAIT).fail(new IllegalStateException("bad byte \uDC00 in \uD83D\uDE00 output"));
+    done(t);
+
+    SchedulerStats s = scheduler.stats();
+    String json = s.toJson();
+    SchedulerStats back = SchedulerStats.fromJson(throughUtf8(json));
+    assertEquals(s, back);
+    assertEquals("a\uD800b", of(back, t).name());
+    assertTrue(of(back, t).error().contains("bad byte \uDC00 in \uD83D\uDE00 output"),
+        of(back, t).error());
+    assertTrue(json.contains("\"a\\uD800b\""), json);
+    assertTrue(json.contains("\uD83D\uDE00"), "a pair stays as it is: " + json);
+
+    // The same for a snapshot built by hand, in every text field.
+    String lone = "x\uDBFF";
+    SchedulerStats built = new SchedulerStats(lone, s.counts(),
+        List.of(new AllocStats(lone, SchedulerStats.AllocState.FREED, Resources.empty(),
+            Resources.empty(), List.of(lone), 0, 0)),
+        List.of(new TaskStats(lone, lone, lone, 0, State.DONE, Resources.empty(), lone, null,
+            TaskException.Kind.FAILED, lone, 0)));
+    assertEquals(built, SchedulerStats.fromJson(throughUtf8(built.toJson())));
   }
 
   private static List<String> names(JsonNode node) {

@@ -68,6 +68,23 @@ public final class Checks {
   }
 
   /**
+   * Returns true if {@code s} holds a surrogate char that is not half of a pair: it is not
+   * well-formed Unicode, cannot be encoded as UTF-8, and JSON readers refuse it in a key.
+   */
+  public static boolean hasUnpairedSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * Returns {@code s} in double quotes, for a message: quotes, backslashes, control characters and
    * unpaired surrogates escaped as in Java source, and only the first 100 characters of a longer
    * text, followed by its length.

@@ -52,7 +52,7 @@ public final class StatsJson {
    */
   public static String write(SchedulerStats stats) {
     try {
-      return MAPPER.writeValueAsString(stats);
+      return escapeUnpairedSurrogates(MAPPER.writeValueAsString(stats));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write stats as JSON: " + e.getMessage(), e);
     }
@@ -73,6 +73,35 @@ public final class StatsJson {
       throw new IllegalArgumentException("not scheduler stats JSON: "
           + (at.isEmpty() ? "" : "at " + at + ": ") + e.getOriginalMessage(), e);
     }
+  }
+
+  /**
+   * Returns {@code json} with each unpaired surrogate char written as a
+   * <code>&#92;uXXXX</code> escape. Such a char can only be inside a string (the JSON syntax
+   * itself is ASCII), where the escape stands for the same char; unlike the raw char, it survives
+   * being encoded as UTF-8, so that the text read back from a file is the text written. Pairs are
+   * left as they are.
+   */
+  private static String escapeUnpairedSurrogates(String json) {
+    StringBuilder out = null;
+    for (int i = 0; i < json.length(); i++) {
+      char c = json.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < json.length()
+          && Character.isLowSurrogate(json.charAt(i + 1))) {
+        if (out != null) {
+          out.append(c).append(json.charAt(i + 1));
+        }
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        if (out == null) {
+          out = new StringBuilder(json.length() + 16).append(json, 0, i);
+        }
+        out.append(String.format("\\u%04X", (int) c));
+      } else if (out != null) {
+        out.append(c);
+      }
+    }
+    return out == null ? json : out.toString();
   }
 
   /** Returns a path such as {@code tasks[0].attempt}. */
