@@ -267,6 +267,18 @@ class StatsTest {
     }
   }
 
+  @Test
+  void longNamesAndMessagesRoundTripThroughJson() {
+    // Past the bounds a JSON reader keeps by default: 50,000 chars for a key (a resource name
+    // here) and 20,000,000 for a string.
+    String resource = "g".repeat(100_000);
+    SchedulerStats s = snapshot("n".repeat(60_000), Resources.of(resource, 1),
+        "e".repeat(20_000_001));
+    SchedulerStats back = SchedulerStats.fromJson(s.toJson());
+    assertEquals(s, back);
+    assertEquals(1, back.tasks().get(0).resources().get(resource));
+  }
+
   /** Encodes as UTF-8 the way Files.writeString does: an unpaired surrogate is an error. */
   private static String throughUtf8(String text) throws Exception {
     ByteBuffer bytes = StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(text));

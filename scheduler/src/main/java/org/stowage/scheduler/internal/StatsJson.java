@@ -1,8 +1,10 @@
 package org.stowage.scheduler.internal;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationContext;
@@ -30,7 +32,20 @@ import org.stowage.scheduler.SchedulerStats;
  */
 public final class StatsJson {
 
-  private static final ObjectMapper MAPPER = JsonMapper.builder()
+  /**
+   * Reads keys and strings of any length: what write() produced must read back. The bounds
+   * Jackson keeps by default (50,000 chars for a key, 20,000,000 for a string) guard a reader of
+   * untrusted streams; read() takes a String already in memory, so they would guard nothing here,
+   * only refuse a snapshot with a long resource name or error message.
+   */
+  private static final JsonFactory FACTORY = JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder()
+          .maxNameLength(Integer.MAX_VALUE)
+          .maxStringLength(Integer.MAX_VALUE)
+          .build())
+      .build();
+
+  private static final ObjectMapper MAPPER = JsonMapper.builder(FACTORY)
       .addModule(new SimpleModule("stowage-stats")
           .addSerializer(Resources.class, new ResourcesSerializer())
           .addDeserializer(Resources.class, new ResourcesDeserializer()))
