@@ -182,8 +182,11 @@ record Workload(Path file, List<Spec> tasks) {
         }
       } else if (c.getCurrentName() != null) {
         String key = c.getCurrentName();
-        boolean top = c.getParent() != null && c.getParent().inRoot();
-        parts.push(top ? key : KEY.matcher(key).matches() ? "." + key : "[" + quote(key) + "]");
+        JsonStreamContext parent = c.getParent();
+        boolean top = parent != null && parent.inRoot();
+        boolean input = parent != null && "inputs".equals(parent.getCurrentName());
+        parts.push(top ? key
+            : !input && KEY.matcher(key).matches() ? "." + key : "[" + quote(key) + "]");
       }
     }
     return String.join("", parts);
@@ -305,7 +308,7 @@ record Workload(Path file, List<Spec> tasks) {
         return null;
       }
       int before = problems.size();
-      unknownFields(node, at + ".", TASK_FIELDS);
+      unknownFields(node, at, TASK_FIELDS);
       String name = name(node.get("name"), at + ".name");
       List<String> command = command(node.get("command"), at + ".command");
       Resources resources = node.has("resources")
@@ -409,7 +412,7 @@ record Workload(Path file, List<Spec> tasks) {
       Map<String, Double> amounts = new HashMap<>(DEFAULT_RESOURCES.amounts());
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
-        String field = at + "." + e.getKey();
+        String field = field(at, e.getKey());
         JsonNode v = e.getValue();
         if (e.getKey().isEmpty()) {
           problem(field, "a resource needs a name");
@@ -482,13 +485,18 @@ record Workload(Path file, List<Spec> tasks) {
       Map<String, String> env = new LinkedHashMap<>();
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
-        if (e.getKey().isEmpty() || e.getKey().contains("=") || e.getKey().indexOf('\0') >= 0) {
-          problem(at + "." + e.getKey(), "is not a valid environment variable name");
+        String name = e.getKey();
+        String bad = name.isEmpty() ? "must not be empty"
+            : name.indexOf('=') >= 0 ? "must not contain '='"
+            : name.indexOf('\0') >= 0 ? "must not contain a NUL character"
+            : null;
+        if (bad != null) {
+          problem(field(at, name), "an environment variable name " + bad);
         } else if (!e.getValue().isTextual()) {
-          problem(at + "." + e.getKey(), "must be a string but was " + brief(e.getValue()));
+          problem(field(at, name), "must be a string but was " + brief(e.getValue()));
         } else if (e.getValue().textValue().indexOf('\0') >= 0) {
           // The value is not shown: it may be a secret.
-          problem(at + "." + e.getKey(), "must not contain a NUL character");
+          problem(field(at, name), "must not contain a NUL character");
         } else {
           env.put(e.getKey(), e.getValue().textValue());
         }
@@ -506,7 +514,7 @@ record Workload(Path file, List<Spec> tasks) {
       Map<String, FileRef> check = new TreeMap<>();
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
-        String field = at + "[\"" + e.getKey() + "\"]";
+        String field = at + "[" + quote(e.getKey()) + "]";
         String sandboxPath = e.getKey();
         try {
           Fileset.of(Map.of(sandboxPath, ANY_FILE));
@@ -581,13 +589,22 @@ record Workload(Path file, List<Spec> tasks) {
       return realBase;
     }
 
-    private void unknownFields(JsonNode node, String prefix, List<String> known) {
+    private void unknownFields(JsonNode node, String at, List<String> known) {
       for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-        String field = it.next();
-        if (!known.contains(field)) {
-          problem(prefix + field, "unknown field; the known fields are " + String.join(", ", known));
+        String name = it.next();
+        if (!known.contains(name)) {
+          problem(field(at, name), "unknown field; the known fields are "
+              + String.join(", ", known));
         }
       }
+    }
+
+    /** Returns the path of {@code key} in the object at {@code at}, as problems name it. */
+    private static String field(String at, String key) {
+      if (at.isEmpty()) {
+        return KEY.matcher(key).matches() ? key : "[" + quote(key) + "]";
+      }
+      return KEY.matcher(key).matches() ? at + "." + key : at + "[" + quote(key) + "]";
     }
 
     private void problem(String at, String what) {

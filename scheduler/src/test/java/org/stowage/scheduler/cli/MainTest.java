@@ -155,6 +155,25 @@ class MainTest {
 
   @Test
   @Timeout(30)
+  void aBadEnvironmentVariableNameIsShownWithWhatIsWrongWithIt() throws Exception {
+    Path workload = tmp.resolve("env.json");
+    Files.writeString(workload, """
+        [{"name": "a", "command": "env", "env": {"": "x", "A=B": "y", "A\\u0000B": "z"}}]
+        """);
+
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--out",
+        tmp.resolve("results").toString()));
+
+    for (String problem : List.of(
+        "tasks[0].env[\"\"]: an environment variable name must not be empty",
+        "tasks[0].env[\"A=B\"]: an environment variable name must not contain '='",
+        "tasks[0].env[\"A\\u0000B\"]: an environment variable name must not contain a NUL")) {
+      assertTrue(err().contains(problem), () -> "no \"" + problem + "\" in:\n" + err());
+    }
+  }
+
+  @Test
+  @Timeout(30)
   void anInputPathTheFileSystemCannotTakeIsAWorkloadProblem() throws Exception {
     Path workload = tmp.resolve("path.json");
     Files.writeString(workload, """
