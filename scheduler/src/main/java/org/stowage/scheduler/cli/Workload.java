@@ -410,8 +410,7 @@ record Workload(Path file, List<Spec> tasks) {
         return DEFAULT_RESOURCES;
       }
       Map<String, Double> amounts = new HashMap<>(DEFAULT_RESOURCES.amounts());
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
         String field = field(at, e.getKey());
         JsonNode v = e.getValue();
         if (e.getKey().isEmpty()) {
@@ -483,8 +482,7 @@ record Workload(Path file, List<Spec> tasks) {
         return Map.of();
       }
       Map<String, String> env = new LinkedHashMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
         String name = e.getKey();
         String bad = name.isEmpty() ? "must not be empty"
             : name.indexOf('=') >= 0 ? "must not contain '='"
@@ -512,8 +510,7 @@ record Workload(Path file, List<Spec> tasks) {
       }
       Map<String, Path> inputs = new TreeMap<>();
       Map<String, FileRef> check = new TreeMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
         String field = at + "[" + quote(e.getKey()) + "]";
         String sandboxPath = e.getKey();
         try {
