@@ -1,9 +1,10 @@
 package org.stowage.scheduler;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
+import org.stowage.scheduler.internal.Checks;
 
 /**
  * What to run: a command and its environment. The scheduler never looks inside; it passes the
@@ -21,17 +22,32 @@ public record ExecConfig(List<String> command, Map<String, String> environment) 
    *
    * @param command the program and its arguments; not empty
    * @param environment variables added to the process environment
-   * @throws IllegalArgumentException if the command is empty
+   * @throws IllegalArgumentException if the command is empty, the program is an empty string, an
+   *     argument holds a NUL character, or a variable's name is empty or holds '=' or NUL, or its
+   *     value holds NUL; the message names the argument by its index, or the variable
+   * @throws NullPointerException if an argument, a name or a value is null; the message names it
    */
   public ExecConfig {
-    command = List.copyOf(command);
+    Objects.requireNonNull(command, "command");
     if (command.isEmpty()) {
       throw new IllegalArgumentException("command must not be empty");
     }
-    Map<String, String> env = new TreeMap<>();
-    environment.forEach((k, v) -> env.put(Objects.requireNonNull(k, "environment name"),
-        Objects.requireNonNull(v, () -> "environment " + k)));
-    environment = java.util.Collections.unmodifiableMap(env);
+    int i = 0;
+    for (String argument : command) {
+      if (argument == null) {
+        throw new NullPointerException("command argument " + i + " is null");
+      }
+      if (argument.indexOf('\0') >= 0) {
+        throw new IllegalArgumentException("command argument " + i
+            + " must not contain a NUL character but was " + Checks.quote(argument));
+      }
+      if (i == 0 && argument.isEmpty()) {
+        throw new IllegalArgumentException("command argument 0 (the program) must not be empty");
+      }
+      i++;
+    }
+    command = List.copyOf(command);
+    environment = Checks.requireEnvironment(environment);
   }
 
   /**
@@ -39,8 +55,10 @@ public record ExecConfig(List<String> command, Map<String, String> environment) 
    *
    * @param command the program and its arguments; not empty
    * @return the config
+   * @throws IllegalArgumentException as {@link #ExecConfig(List, Map) the constructor} does
+   * @throws NullPointerException if the array or an argument is null; the message names it
    */
   public static ExecConfig of(String... command) {
-    return new ExecConfig(List.of(command), Map.of());
+    return new ExecConfig(Arrays.asList(Objects.requireNonNull(command, "command")), Map.of());
   }
 }

@@ -1,5 +1,6 @@
 package org.stowage.scheduler;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -26,8 +27,8 @@ public record Labels(Map<String, String> values) {
     Objects.requireNonNull(values, "values");
     TreeMap<String, String> copy = new TreeMap<>();
     values.forEach((k, v) -> {
-      Objects.requireNonNull(k, "label key");
-      Objects.requireNonNull(v, () -> "label " + k);
+      Objects.requireNonNull(k, "label key is null");
+      Objects.requireNonNull(v, () -> "label " + k + " is null");
       if (k.isEmpty()) {
         throw new IllegalArgumentException("label key must not be empty");
       }
@@ -53,7 +54,7 @@ public record Labels(Map<String, String> values) {
    * @return the labels
    */
   public static Labels of(String key, String value) {
-    return new Labels(Map.of(key, value));
+    return new Labels(pairs(key, value));
   }
 
   /**
@@ -66,7 +67,7 @@ public record Labels(Map<String, String> values) {
    * @return the labels
    */
   public static Labels of(String key1, String value1, String key2, String value2) {
-    return new Labels(Map.of(key1, value1, key2, value2));
+    return new Labels(pairs(key1, value1, key2, value2));
   }
 
   /**
@@ -77,6 +78,18 @@ public record Labels(Map<String, String> values) {
    */
   public @org.jspecify.annotations.Nullable String get(String key) {
     return values.get(key);
+  }
+
+  /** Pairs keys with values (key, value, key, value...), refusing a null or repeated key. */
+  private static Map<String, String> pairs(String... keysAndValues) {
+    Map<String, String> pairs = new HashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      String key = Objects.requireNonNull(keysAndValues[i], "label key is null");
+      if (pairs.put(key, keysAndValues[i + 1]) != null) {
+        throw new IllegalArgumentException("label " + key + " is given twice");
+      }
+    }
+    return pairs;
   }
 
   @Override

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.stowage.scheduler.internal.Checks;
 
 /**
  * An immutable set of named quantities: what a task needs or what an alloc offers.
@@ -26,7 +27,7 @@ import java.util.Set;
  * <p>Thread-safety: immutable, safe to share between threads.
  *
  * @param amounts the non-zero quantities by name; copied, and validated: every amount is finite
- *     and not negative, every name is non-empty
+ *     and not negative, every name is non-empty and well-formed Unicode (no unpaired surrogate)
  */
 public record Resources(Map<String, Double> amounts) {
 
@@ -59,8 +60,8 @@ public record Resources(Map<String, Double> amounts) {
     Objects.requireNonNull(amounts, "amounts");
     Map<String, Double> copy = new HashMap<>();
     for (Map.Entry<String, Double> e : amounts.entrySet()) {
-      String name = Objects.requireNonNull(e.getKey(), "resource name");
-      Double amount = Objects.requireNonNull(e.getValue(), () -> name + " amount");
+      String name = Objects.requireNonNull(e.getKey(), "resource name is null");
+      Double amount = Objects.requireNonNull(e.getValue(), () -> "amount of " + name + " is null");
       check(name, amount);
       if (amount != 0) {
         copy.put(name, amount);
@@ -85,9 +86,10 @@ public record Resources(Map<String, Double> amounts) {
    * @param amount the quantity; finite and not negative
    * @return the resources
    * @throws IllegalArgumentException if the name is empty or the amount is negative, NaN or infinite
+   * @throws NullPointerException if the name is null
    */
   public static Resources of(String name, double amount) {
-    return new Resources(Map.of(name, amount));
+    return new Resources(named(new String[] {name}, amount));
   }
 
   /**
@@ -100,7 +102,7 @@ public record Resources(Map<String, Double> amounts) {
    * @return the resources
    */
   public static Resources of(String name1, double amount1, String name2, double amount2) {
-    return new Resources(Map.of(name1, amount1, name2, amount2));
+    return new Resources(named(new String[] {name1, name2}, amount1, amount2));
   }
 
   /**
@@ -116,7 +118,8 @@ public record Resources(Map<String, Double> amounts) {
    */
   public static Resources of(
       String name1, double amount1, String name2, double amount2, String name3, double amount3) {
-    return new Resources(Map.of(name1, amount1, name2, amount2, name3, amount3));
+    return new Resources(
+        named(new String[] {name1, name2, name3}, amount1, amount2, amount3));
   }
 
   /**
@@ -135,7 +138,8 @@ public record Resources(Map<String, Double> amounts) {
   public static Resources of(
       String name1, double amount1, String name2, double amount2,
       String name3, double amount3, String name4, double amount4) {
-    return new Resources(Map.of(name1, amount1, name2, amount2, name3, amount3, name4, amount4));
+    return new Resources(named(new String[] {name1, name2, name3, name4},
+        amount1, amount2, amount3, amount4));
   }
 
   /**
@@ -171,10 +175,18 @@ public record Resources(Map<String, Double> amounts) {
    *
    * @param other the resources to add
    * @return the sum
+   * @throws IllegalArgumentException if an amount of the sum is too large to be finite
    */
   public Resources plus(Resources other) {
     Map<String, Double> sum = new HashMap<>(amounts);
-    other.amounts.forEach((name, amount) -> sum.merge(name, amount, Double::sum));
+    other.amounts.forEach((name, amount) -> sum.merge(name, amount, (a, b) -> {
+      double total = a + b;
+      if (Double.isInfinite(total)) {
+        throw new IllegalArgumentException(
+            name + " is too large: " + a + " + " + b + " is not a finite number");
+      }
+      return total;
+    }));
     return new Resources(sum);
   }
 
@@ -208,12 +220,20 @@ public record Resources(Map<String, Double> amounts) {
    *
    * @param factor the multiplier; finite and not negative
    * @return the scaled resources
-   * @throws IllegalArgumentException if the factor is negative, NaN or infinite
+   * @throws IllegalArgumentException if the factor is negative, NaN or infinite, or an amount of
+   *     the product is too large to be finite
    */
   public Resources times(double factor) {
     check("factor", factor);
     Map<String, Double> scaled = new HashMap<>();
-    amounts.forEach((name, amount) -> scaled.put(name, amount * factor));
+    amounts.forEach((name, amount) -> {
+      double product = amount * factor;
+      if (Double.isInfinite(product)) {
+        throw new IllegalArgumentException(
+            name + " is too large: " + amount + " x " + factor + " is not a finite number");
+      }
+      scaled.put(name, product);
+    });
     return new Resources(scaled);
   }
 
@@ -331,6 +351,20 @@ public record Resources(Map<String, Double> amounts) {
     }
   }
 
+  /** Pairs names with amounts, refusing a null or repeated name. */
+  private static Map<String, Double> named(String[] names, double... amounts) {
+    Map<String, Double> pairs = new HashMap<>();
+    for (int i = 0; i < names.length; i++) {
+      if (names[i] == null) {
+        throw new NullPointerException("resource name is null");
+      }
+      if (pairs.put(names[i], amounts[i]) != null) {
+        throw new IllegalArgumentException("resource " + names[i] + " is given twice");
+      }
+    }
+    return pairs;
+  }
+
   private static double slack(double have) {
     return EPSILON * Math.max(1, Math.abs(have));
   }
@@ -338,6 +372,11 @@ public record Resources(Map<String, Double> amounts) {
   private static void check(String name, double amount) {
     if (name.isEmpty()) {
       throw new IllegalArgumentException("resource name must not be empty");
+    }
+    if (Checks.hasUnpairedSurrogate(name)) {
+      // The name is a key of the stats JSON, and JSON readers refuse such a key.
+      throw new IllegalArgumentException(
+          "resource name must not hold an unpaired surrogate but was " + Checks.quote(name));
     }
     if (Double.isNaN(amount) || Double.isInfinite(amount)) {
       throw new IllegalArgumentException(name + " must be finite but was " + amount);

@@ -375,10 +375,12 @@ public final class Task {
     public Builder input(String dir, Fileset files) {
       Objects.requireNonNull(dir, "dir");
       Objects.requireNonNull(files, "files");
-      if (!inputDirs.add(dir)) {
+      if (inputDirs.contains(dir)) {
         throw new IllegalArgumentException("input directory \"" + dir + "\" was already used");
       }
+      // Both may throw; the directory counts as used only once its files are in.
       inputs = inputs.plus(".".equals(dir) ? files : files.prefixed(dir));
+      inputDirs.add(dir);
       return this;
     }
 

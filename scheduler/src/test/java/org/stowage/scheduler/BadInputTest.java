@@ -12,8 +12,10 @@ import static org.stowage.scheduler.Fixtures.task;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.Timeout;
 import org.stowage.repository.Digest;
 import org.stowage.repository.FileRef;
 import org.stowage.repository.Fileset;
+import org.stowage.scheduler.slurm.SlurmCluster;
 import org.stowage.testing.FakeAlloc;
 import org.stowage.testing.FakeCluster;
 import org.stowage.testing.FakeExec;
@@ -105,6 +108,111 @@ class BadInputTest {
     assertThrows(IllegalArgumentException.class,
         () -> Scheduler.newBuilder().maxPendingAllocs(0));
     assertThrows(IllegalStateException.class, () -> Scheduler.newBuilder().build());
+  }
+
+  @Test
+  void aBadCommandArgumentIsRefusedNamingItsIndex() {
+    NullPointerException nullArg = assertThrows(NullPointerException.class,
+        () -> Task.newBuilder().command("echo", null));
+    assertEquals("command argument 1 is null", nullArg.getMessage());
+    NullPointerException nullProgram = assertThrows(NullPointerException.class,
+        () -> new ExecConfig(Arrays.asList(null, "x"), Map.of()));
+    assertEquals("command argument 0 is null", nullProgram.getMessage());
+    NullPointerException noArray = assertThrows(NullPointerException.class,
+        () -> Task.newBuilder().command((String[]) null));
+    assertEquals("command", noArray.getMessage());
+    IllegalArgumentException nul = assertThrows(IllegalArgumentException.class,
+        () -> Task.newBuilder().command("echo", "ok", "a\0b"));
+    assertEquals("command argument 2 must not contain a NUL character but was \"a\\u0000b\"",
+        nul.getMessage());
+    IllegalArgumentException noProgram = assertThrows(IllegalArgumentException.class,
+        () -> Task.newBuilder().command("", "x"));
+    assertEquals("command argument 0 (the program) must not be empty", noProgram.getMessage());
+    // An empty argument after the program is fine: printf "" prints nothing.
+    assertEquals(List.of("printf", ""), ExecConfig.of("printf", "").command());
+  }
+
+  @Test
+  void anEnvironmentVariableNeedsANameWithoutEqualsOrNul() {
+    IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+        () -> new ExecConfig(List.of("env"), Map.of("", "x")));
+    assertEquals("environment variable name must not be empty but was \"\"", empty.getMessage());
+    IllegalArgumentException equals = assertThrows(IllegalArgumentException.class,
+        () -> new ExecConfig(List.of("env"), Map.of("A=B", "x")));
+    assertEquals("environment variable name must not contain '=' but was \"A=B\"",
+        equals.getMessage());
+    IllegalArgumentException nulName = assertThrows(IllegalArgumentException.class,
+        () -> new ExecConfig(List.of("env"), Map.of("A\0B", "x")));
+    assertEquals("environment variable name must not contain a NUL character but was"
+        + " \"A\\u0000B\"", nulName.getMessage());
+    Map<String, String> nullName = new HashMap<>();
+    nullName.put(null, "x");
+    NullPointerException noName = assertThrows(NullPointerException.class,
+        () -> new ExecConfig(List.of("env"), nullName));
+    assertEquals("environment variable name is null", noName.getMessage());
+    Map<String, String> nullValue = new HashMap<>();
+    nullValue.put("TOKEN", null);
+    NullPointerException noValue = assertThrows(NullPointerException.class,
+        () -> new ExecConfig(List.of("env"), nullValue));
+    assertEquals("environment variable TOKEN is null", noValue.getMessage());
+    // A value may be a secret: the message names the variable, never the value.
+    IllegalArgumentException nulValue = assertThrows(IllegalArgumentException.class,
+        () -> new ExecConfig(List.of("env"), Map.of("TOKEN", "s3cr3t\0")));
+    assertEquals("environment variable TOKEN must not contain a NUL character",
+        nulValue.getMessage());
+    // The Slurm cluster's own environment follows the same rules.
+    IllegalArgumentException slurm = assertThrows(IllegalArgumentException.class,
+        () -> SlurmCluster.newBuilder().environment(Map.of("PATH", "/bin", "", "x")));
+    assertEquals("environment variable name must not be empty but was \"\"", slurm.getMessage());
+    NullPointerException slurmNull = assertThrows(NullPointerException.class,
+        () -> SlurmCluster.newBuilder().environment(nullValue));
+    assertEquals("environment variable TOKEN is null", slurmNull.getMessage());
+  }
+
+  @Test
+  void aNullResourceNameOrLabelIsNamed() {
+    NullPointerException name = assertThrows(NullPointerException.class,
+        () -> Resources.of("cpu", 1, null, 2));
+    assertEquals("resource name is null", name.getMessage());
+    IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+        () -> Resources.of("cpu", 1, "mem", 2, "cpu", 3));
+    assertEquals("resource cpu is given twice", twice.getMessage());
+    Map<String, Double> nullAmount = new HashMap<>();
+    nullAmount.put("gpu", null);
+    NullPointerException amount = assertThrows(NullPointerException.class,
+        () -> new Resources(nullAmount));
+    assertEquals("amount of gpu is null", amount.getMessage());
+    NullPointerException key = assertThrows(NullPointerException.class,
+        () -> Labels.of(null, "batch"));
+    assertEquals("label key is null", key.getMessage());
+    NullPointerException value = assertThrows(NullPointerException.class,
+        () -> Labels.of("team", "a", "queue", null));
+    assertEquals("label queue is null", value.getMessage());
+    IllegalArgumentException sameKey = assertThrows(IllegalArgumentException.class,
+        () -> Labels.of("team", "a", "team", "b"));
+    assertEquals("label team is given twice", sameKey.getMessage());
+  }
+
+  @Test
+  void aRefusedInputLeavesTheBuilderAsItWas() {
+    FileRef one = new FileRef(Digest.of(new byte[] {1}), 1);
+    FileRef two = new FileRef(Digest.of(new byte[] {2}), 1);
+    Task.Builder b = Task.newBuilder().command("cat", "in/x");
+    IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
+        () -> b.input("../in", Fileset.of(Map.of("x", one))));
+    assertTrue(outside.getMessage().startsWith("dir must be a relative path"),
+        outside.getMessage());
+    b.input(".", Fileset.of(Map.of("in/x", one)));
+    IllegalArgumentException clash = assertThrows(IllegalArgumentException.class,
+        () -> b.input("in", Fileset.of(Map.of("x", two))));
+    assertTrue(clash.getMessage().contains("in/x"), clash.getMessage());
+    // Neither refused call took its directory: the same call says the same again, and the
+    // directory can be used once the files are right.
+    IllegalArgumentException again = assertThrows(IllegalArgumentException.class,
+        () -> b.input("../in", Fileset.of(Map.of("x", one))));
+    assertEquals(outside.getMessage(), again.getMessage());
+    b.input("in", Fileset.of(Map.of("y", two)));
+    assertEquals(Set.of("in/x", "in/y"), b.build().inputs().files().keySet());
   }
 
   @Test

@@ -43,6 +43,33 @@ class ResourcesTest {
   }
 
   @Test
+  void arithmeticThatOverflowsSaysTheResultIsTooLarge() {
+    Resources big = Resources.of("cpu", 1, "gpu", Double.MAX_VALUE);
+    IllegalArgumentException sum = assertThrows(IllegalArgumentException.class,
+        () -> big.plus(big));
+    assertEquals("gpu is too large: 1.7976931348623157E308 + 1.7976931348623157E308 is not a"
+        + " finite number", sum.getMessage());
+    IllegalArgumentException product = assertThrows(IllegalArgumentException.class,
+        () -> big.times(2));
+    assertEquals("gpu is too large: 1.7976931348623157E308 x 2.0 is not a finite number",
+        product.getMessage());
+    IllegalArgumentException request = assertThrows(IllegalArgumentException.class,
+        () -> new Requirements(Resources.of("gpu", Double.MAX_VALUE / 2), 3).max());
+    assertTrue(request.getMessage().startsWith("gpu is too large:"), request.getMessage());
+  }
+
+  @Test
+  void aNameWithAnUnpairedSurrogateIsRefused() {
+    // JSON readers refuse such a key, so stats naming it could not be read back.
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Resources.of("gpu\uD800", 1));
+    assertEquals("resource name must not hold an unpaired surrogate but was \"gpu\\uD800\"",
+        e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Resources.of("\uDC00gpu", 1));
+    assertEquals(1, Resources.of("\uD83D\uDE80", 1).get("\uD83D\uDE80"), "a pair is fine");
+  }
+
+  @Test
   void fitsInChecksEveryDimensionAndToleratesRoundingOfSums() {
     Resources capacity = Resources.of("cpu", 16, "mem", 64 * GiB);
     assertTrue(Resources.of("cpu", 16).fitsIn(capacity));

@@ -12,10 +12,15 @@ import static org.stowage.scheduler.Fixtures.task;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -229,6 +234,83 @@ class StatsTest {
     assertTrue(bad.getMessage().startsWith("not scheduler stats JSON"), bad.getMessage());
     alloc.running().forEach(FakeExec::succeed);
     done(t);
+  }
+
+  /** A snapshot of one alloc and one failed task, built by hand. */
+  private static SchedulerStats snapshot(String taskName, Resources resources, String error) {
+    Counts counts = new Counts(1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1);
+    AllocStats alloc = new AllocStats("fake-1", SchedulerStats.AllocState.FREED, resources,
+        resources, List.of("t1.0"), 2.5, 1.0);
+    TaskStats task = new TaskStats("t1", taskName, "t1.0", 0, State.DONE, resources, "fake-1",
+        null, TaskException.Kind.FAILED, error, 1.5);
+    return new SchedulerStats("stats-test", counts, List.of(alloc), List.of(task));
+  }
+
+  @Test
+  void statsJsonThatCouldBeReadTwoWaysIsRefused() {
+    String json = snapshot("wc", Resources.of("cpu", 2), "exited with code 4").toJson();
+    assertEquals(snapshot("wc", Resources.of("cpu", 2), "exited with code 4"),
+        SchedulerStats.fromJson(json));
+    Map<String, String> variants = new LinkedHashMap<>();
+    variants.put(json.replaceFirst("\"name\" : \"wc\"", "\"name\" : \"wc\", \"name\" : \"sort\""),
+        "Duplicate field 'name'");
+    variants.put(json.replaceFirst("\"cpu\" : 2", "\"cpu\" : 2, \"cpu\" : 3"),
+        "Duplicate field 'cpu'");
+    variants.put(json.replaceFirst("\"attempt\" : 0", "\"attempt\" : 0.5"), "at tasks[0].attempt:");
+    variants.put(json.replaceFirst("\"failed\" : 1", "\"failed\" : 1.0"), "at counts.failed:");
+    for (Map.Entry<String, String> v : variants.entrySet()) {
+      assertTrue(!v.getKey().equals(json), "the variant differs from what was written");
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+          IllegalArgumentException.class, () -> SchedulerStats.fromJson(v.getKey()));
+      assertTrue(e.getMessage().startsWith("not scheduler stats JSON")
+          && e.getMessage().contains(v.getValue()), e.getMessage());
+    }
+  }
+
+  @Test
+  void longNamesAndMessagesRoundTripThroughJson() {
+    // Past the bounds a JSON reader keeps by default: 50,000 chars for a key (a resource name
+    // here) and 20,000,000 for a string.
+    String resource = "g".repeat(100_000);
+    SchedulerStats s = snapshot("n".repeat(60_000), Resources.of(resource, 1),
+        "e".repeat(20_000_001));
+    SchedulerStats back = SchedulerStats.fromJson(s.toJson());
+    assertEquals(s, back);
+    assertEquals(1, back.tasks().get(0).resources().get(resource));
+  }
+
+  /** Encodes as UTF-8 the way Files.writeString does: an unpaired surrogate is an error. */
+  private static String throughUtf8(String text) throws Exception {
+    ByteBuffer bytes = StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(text));
+    return StandardCharsets.UTF_8.newDecoder().decode(bytes).toString();
+  }
+
+  @Test
+  void textWithAnUnpairedSurrogateIsWrittenAsUtf8AndReadBackAsItWas() throws Exception {
+    Task t = Task.newBuilder().name("a\uD800b").resources(cpuMem(1, 1)).command("true").build();
+    scheduler.submit(List.of(t));
+    FakeAlloc alloc = cluster.takeRequest(WAIT).grant();
+    alloc.takeExec(WAIT).fail(new IllegalStateException("bad byte \uDC00 in \uD83D\uDE00 output"));
+    done(t);
+
+    SchedulerStats s = scheduler.stats();
+    String json = s.toJson();
+    SchedulerStats back = SchedulerStats.fromJson(throughUtf8(json));
+    assertEquals(s, back);
+    assertEquals("a\uD800b", of(back, t).name());
+    assertTrue(of(back, t).error().contains("bad byte \uDC00 in \uD83D\uDE00 output"),
+        of(back, t).error());
+    assertTrue(json.contains("\"a\\uD800b\""), json);
+    assertTrue(json.contains("\uD83D\uDE00"), "a pair stays as it is: " + json);
+
+    // The same for a snapshot built by hand, in every text field.
+    String lone = "x\uDBFF";
+    SchedulerStats built = new SchedulerStats(lone, s.counts(),
+        List.of(new AllocStats(lone, SchedulerStats.AllocState.FREED, Resources.empty(),
+            Resources.empty(), List.of(lone), 0, 0)),
+        List.of(new TaskStats(lone, lone, lone, 0, State.DONE, Resources.empty(), lone, null,
+            TaskException.Kind.FAILED, lone, 0)));
+    assertEquals(built, SchedulerStats.fromJson(throughUtf8(built.toJson())));
   }
 
   private static List<String> names(JsonNode node) {

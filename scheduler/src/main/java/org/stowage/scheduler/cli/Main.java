@@ -42,6 +42,7 @@ import org.stowage.scheduler.local.LocalCluster;
  *
  * <pre>
  * java -jar stowage.jar run WORKLOAD.json [--out DIR] [--stats-json FILE] [--cpu N] [--mem SIZE]
+ *     [--allow-outside-inputs]
  * </pre>
  *
  * <p>It reads and checks the workload (see the package comment for its format), puts every input
@@ -82,6 +83,9 @@ public final class Main {
         --stats-json FILE  also write the run's figures to FILE as JSON
         --cpu N            cpus to use (default: all the JVM sees)
         --mem SIZE         memory to use, such as 4GiB (default: the machine's memory)
+        --allow-outside-inputs
+                           let input files lie outside the workload file's directory (absolute
+                           paths, paths with .., symbolic links to elsewhere); refused otherwise
         -h, --help         show this help
       """;
 
@@ -123,7 +127,7 @@ public final class Main {
     }
     Workload workload;
     try {
-      workload = Workload.read(options.workload());
+      workload = Workload.read(options.workload(), options.allowOutsideInputs());
     } catch (Workload.Invalid e) {
       err.println("stowage: " + options.workload() + " is not a valid workload:");
       for (String problem : e.problems()) {
@@ -183,12 +187,13 @@ public final class Main {
 
   /** The parsed command line. */
   private record Options(Path workload, @Nullable Path out, @Nullable Path statsJson,
-      @Nullable Double cpu, @Nullable Long mem) {
+      @Nullable Double cpu, @Nullable Long mem, boolean allowOutsideInputs) {
 
     /** Returns the options, or null if help was asked for. */
     static @Nullable Options parse(String[] args) {
       List<String> rest = new ArrayList<>();
       Map<String, String> values = new HashMap<>();
+      boolean allowOutsideInputs = false;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("-h") || a.equals("--help")) {
@@ -200,6 +205,14 @@ public final class Main {
         }
         int eq = a.indexOf('=');
         String name = eq >= 0 ? a.substring(0, eq) : a;
+        if (name.equals("--allow-outside-inputs")) {
+          if (eq >= 0) {
+            throw new IllegalArgumentException(name + " takes no value but was given "
+                + a.substring(eq + 1));
+          }
+          allowOutsideInputs = true;
+          continue;
+        }
         if (!List.of("--out", "--stats-json", "--cpu", "--mem").contains(name)) {
           throw new IllegalArgumentException("unknown option " + name);
         }
@@ -232,7 +245,10 @@ public final class Main {
         } catch (NumberFormatException e) {
           cpu = Double.NaN;
         }
-        if (!(cpu > 0) || cpu.isInfinite()) {
+        if (cpu == Double.POSITIVE_INFINITY) {
+          throw new IllegalArgumentException("--cpu is too large: " + values.get("--cpu"));
+        }
+        if (!(cpu > 0)) {
           throw new IllegalArgumentException("--cpu must be a number > 0 but was "
               + values.get("--cpu"));
         }
@@ -249,7 +265,7 @@ public final class Main {
         }
       }
       return new Options(Path.of(rest.get(1)), path(values.get("--out")),
-          path(values.get("--stats-json")), cpu, mem);
+          path(values.get("--stats-json")), cpu, mem, allowOutsideInputs);
     }
 
     private static @Nullable Path path(@Nullable String s) {

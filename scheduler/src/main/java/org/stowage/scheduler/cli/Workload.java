@@ -1,15 +1,26 @@
 package org.stowage.scheduler.cli;
 
+import static org.stowage.scheduler.internal.Checks.quote;
+
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -51,7 +62,21 @@ record Workload(Path file, List<Spec> tasks) {
   private static final Pattern SIZE =
       Pattern.compile("\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(B|KiB|MiB|GiB|TiB)?\\s*");
   private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h)");
+  /** A key written after a dot in an entry's path; any other is written in brackets. */
+  private static final Pattern KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  /**
+   * Reads JSON, refusing a key given twice in one object rather than keeping the last. Fractions
+   * are kept as written (1e400 stays 1E+400, not Infinity), so that a message can show them.
+   */
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+      .build();
+  private static final String MOST_BYTES = "; the most is 8EiB";
   private static final int MAX_PROBLEMS = 20;
+  private static final String OUTSIDE_HINT =
+      "; inputs must lie under it unless --allow-outside-inputs is given";
   private static final FileRef ANY_FILE = FileRef.of(new byte[0]);
 
   /** Validates and copies the fields. */
@@ -100,25 +125,37 @@ record Workload(Path file, List<Spec> tasks) {
 
   /**
    * Reads and checks a workload file. Input paths are resolved against the file's directory and
-   * must name readable regular files.
+   * must name readable regular files. Unless {@code inputsMayLeave}, they must also lie under that
+   * directory: not absolute, not leading out of it with {@code ..}, and not through a symbolic
+   * link to a file elsewhere.
    *
+   * @param file the workload file
+   * @param inputsMayLeave whether input files may lie outside the workload file's directory
    * @throws Invalid if the file cannot be read, is not JSON, or breaks a rule of the format
    */
-  static Workload read(Path file) throws Invalid {
+  static Workload read(Path file, boolean inputsMayLeave) throws Invalid {
     JsonNode root;
     try {
-      root = new ObjectMapper().readTree(Files.readAllBytes(file));
+      root = JSON.readTree(Files.readAllBytes(file));
     } catch (NoSuchFileException e) {
       throw new Invalid(file, List.of("no such file"));
     } catch (JsonProcessingException e) {
       String where = e.getLocation() == null ? ""
-          : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()
-              + ": ";
-      throw new Invalid(file, List.of(where + "not valid JSON: " + e.getOriginalMessage()));
+          : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      // The parser stops at the second of two equal keys, in the object that holds them.
+      if (e.getOriginalMessage().startsWith("Duplicate field")
+          && e.getProcessor() instanceof JsonParser parser
+          && parser.getParsingContext().getCurrentName() != null) {
+        String key = parser.getParsingContext().getCurrentName();
+        throw new Invalid(file, List.of(entry(parser.getParsingContext()) + ": " + quote(key)
+            + " is given twice in one object (" + where + "); give each key once"));
+      }
+      throw new Invalid(file, List.of((where.isEmpty() ? "" : where + ": ") + "not valid JSON: "
+          + e.getOriginalMessage()));
     } catch (IOException e) {
       throw new Invalid(file, List.of("cannot read it: " + e));
     }
-    Reader reader = new Reader(file.toAbsolutePath().getParent());
+    Reader reader = new Reader(file.toAbsolutePath().normalize().getParent(), inputsMayLeave);
     List<Spec> specs = reader.workload(root);
     if (!reader.problems.isEmpty()) {
       List<String> shown = new ArrayList<>(reader.problems.subList(0,
@@ -129,6 +166,30 @@ record Workload(Path file, List<Spec> tasks) {
       throw new Invalid(file, shown);
     }
     return new Workload(file, specs);
+  }
+
+  /**
+   * Returns where the parser is, in the form of the workload's problems: {@code tasks[1].env.SEED}
+   * or {@code tasks[0].inputs["in/x"]}. A bare list of tasks is called {@code tasks} too.
+   */
+  private static String entry(JsonStreamContext context) {
+    Deque<String> parts = new ArrayDeque<>();
+    for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+      if (c.inArray()) {
+        parts.push("[" + Math.max(0, c.getCurrentIndex()) + "]");
+        if (c.getParent() != null && c.getParent().inRoot()) {
+          parts.push("tasks");
+        }
+      } else if (c.getCurrentName() != null) {
+        String key = c.getCurrentName();
+        JsonStreamContext parent = c.getParent();
+        boolean top = parent != null && parent.inRoot();
+        boolean input = parent != null && "inputs".equals(parent.getCurrentName());
+        parts.push(top ? key
+            : !input && KEY.matcher(key).matches() ? "." + key : "[" + quote(key) + "]");
+      }
+    }
+    return String.join("", parts);
   }
 
   /**
@@ -189,10 +250,13 @@ record Workload(Path file, List<Spec> tasks) {
   /** Walks the JSON tree, collecting specs and problems. */
   private static final class Reader {
     private final Path base;
+    private final boolean inputsMayLeave;
     private final List<String> problems = new ArrayList<>();
+    private @Nullable Path realBase;
 
-    Reader(Path base) {
+    Reader(Path base, boolean inputsMayLeave) {
       this.base = base;
+      this.inputsMayLeave = inputsMayLeave;
     }
 
     List<Spec> workload(JsonNode root) {
@@ -244,7 +308,7 @@ record Workload(Path file, List<Spec> tasks) {
         return null;
       }
       int before = problems.size();
-      unknownFields(node, at + ".", TASK_FIELDS);
+      unknownFields(node, at, TASK_FIELDS);
       String name = name(node.get("name"), at + ".name");
       List<String> command = command(node.get("command"), at + ".command");
       Resources resources = node.has("resources")
@@ -254,6 +318,10 @@ record Workload(Path file, List<Spec> tasks) {
       if (p != null) {
         if (p.isIntegralNumber() && p.canConvertToInt()) {
           priority = p.intValue();
+        } else if (p.isIntegralNumber()) {
+          problem(at + ".priority", (p.bigIntegerValue().signum() > 0 ? "is too large: "
+              : "is too small: ") + brief(p) + "; a priority lies between " + Integer.MIN_VALUE
+              + " and " + Integer.MAX_VALUE);
         } else {
           problem(at + ".priority", "must be a whole number but was " + brief(p));
         }
@@ -303,16 +371,30 @@ record Workload(Path file, List<Spec> tasks) {
           problem(at, "must not be empty");
           return null;
         }
+        if (node.textValue().indexOf('\0') >= 0) {
+          problem(at, "must not contain a NUL character but was " + quote(node.textValue()));
+          return null;
+        }
         return List.of("sh", "-c", node.textValue());
       }
       if (node.isArray() && !node.isEmpty()) {
         List<String> argv = new ArrayList<>();
         for (int i = 0; i < node.size(); i++) {
-          if (!node.get(i).isTextual()) {
-            problem(at + "[" + i + "]", "must be a string but was " + brief(node.get(i)));
+          JsonNode arg = node.get(i);
+          if (!arg.isTextual()) {
+            problem(at + "[" + i + "]", "must be a string but was " + brief(arg));
             return null;
           }
-          argv.add(node.get(i).textValue());
+          if (arg.textValue().indexOf('\0') >= 0) {
+            problem(at + "[" + i + "]", "must not contain a NUL character but was "
+                + quote(arg.textValue()));
+            return null;
+          }
+          if (i == 0 && arg.textValue().isEmpty()) {
+            problem(at + "[0]", "the program must not be empty");
+            return null;
+          }
+          argv.add(arg.textValue());
         }
         return argv;
       }
@@ -328,9 +410,8 @@ record Workload(Path file, List<Spec> tasks) {
         return DEFAULT_RESOURCES;
       }
       Map<String, Double> amounts = new HashMap<>(DEFAULT_RESOURCES.amounts());
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        String field = at + "." + e.getKey();
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
+        String field = field(at, e.getKey());
         JsonNode v = e.getValue();
         if (e.getKey().isEmpty()) {
           problem(field, "a resource needs a name");
@@ -341,8 +422,10 @@ record Workload(Path file, List<Spec> tasks) {
           }
         } else if (!v.isNumber()) {
           problem(field, "must be a number but was " + brief(v));
-        } else if (!(v.doubleValue() >= 0) || Double.isInfinite(v.doubleValue())) {
-          problem(field, "must be >= 0 but was " + v);
+        } else if (v.doubleValue() < 0) {
+          problem(field, "must be >= 0 but was " + brief(v));
+        } else if (Double.isInfinite(v.doubleValue())) {
+          problem(field, "is too large: " + brief(v));
         } else {
           amounts.put(e.getKey(), v.doubleValue());
         }
@@ -351,12 +434,16 @@ record Workload(Path file, List<Spec> tasks) {
     }
 
     private @Nullable Long bytes(JsonNode node, String at) {
+      if (node.isNumber() && node.doubleValue() < 0) {
+        problem(at, "must be >= 0 but was " + brief(node));
+        return null;
+      }
       if (node.isIntegralNumber() && node.canConvertToLong()) {
-        if (node.longValue() < 0) {
-          problem(at, "must be >= 0 but was " + node);
-          return null;
-        }
         return node.longValue();
+      }
+      if (node.isIntegralNumber() || node.isNumber() && Double.isInfinite(node.doubleValue())) {
+        problem(at, "is too large: " + brief(node) + MOST_BYTES);
+        return null;
       }
       if (node.isTextual()) {
         try {
@@ -395,12 +482,19 @@ record Workload(Path file, List<Spec> tasks) {
         return Map.of();
       }
       Map<String, String> env = new LinkedHashMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        if (e.getKey().isEmpty() || e.getKey().contains("=") || e.getKey().indexOf('\0') >= 0) {
-          problem(at + "." + e.getKey(), "is not a valid environment variable name");
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
+        String name = e.getKey();
+        String bad = name.isEmpty() ? "must not be empty"
+            : name.indexOf('=') >= 0 ? "must not contain '='"
+            : name.indexOf('\0') >= 0 ? "must not contain a NUL character"
+            : null;
+        if (bad != null) {
+          problem(field(at, name), "an environment variable name " + bad);
         } else if (!e.getValue().isTextual()) {
-          problem(at + "." + e.getKey(), "must be a string but was " + brief(e.getValue()));
+          problem(field(at, name), "must be a string but was " + brief(e.getValue()));
+        } else if (e.getValue().textValue().indexOf('\0') >= 0) {
+          // The value is not shown: it may be a secret.
+          problem(field(at, name), "must not contain a NUL character");
         } else {
           env.put(e.getKey(), e.getValue().textValue());
         }
@@ -416,9 +510,8 @@ record Workload(Path file, List<Spec> tasks) {
       }
       Map<String, Path> inputs = new TreeMap<>();
       Map<String, FileRef> check = new TreeMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        String field = at + "[\"" + e.getKey() + "\"]";
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
+        String field = at + "[" + quote(e.getKey()) + "]";
         String sandboxPath = e.getKey();
         try {
           Fileset.of(Map.of(sandboxPath, ANY_FILE));
@@ -435,13 +528,41 @@ record Workload(Path file, List<Spec> tasks) {
               + brief(e.getValue()));
           continue;
         }
-        Path file = base.resolve(e.getValue().textValue()).normalize();
-        if (!Files.isRegularFile(file)) {
-          problem(field, "no such file: " + e.getValue().textValue() + " (" + file + ")");
+        String text = e.getValue().textValue();
+        Path file;
+        try {
+          if (!inputsMayLeave && Path.of(text).isAbsolute()) {
+            problem(field, quote(text) + " is an absolute path, not one relative to the workload's"
+                + " directory (" + base + ")" + OUTSIDE_HINT);
+            continue;
+          }
+          file = base.resolve(text).normalize();
+        } catch (InvalidPathException x) {
+          problem(field, "is not a valid path: " + quote(text) + " (" + x.getReason() + ")");
+          continue;
+        }
+        if (!inputsMayLeave && !file.startsWith(base)) {
+          problem(field, quote(text) + " leads outside the workload's directory (" + base + ")"
+              + OUTSIDE_HINT);
+        } else if (!Files.isRegularFile(file)) {
+          problem(field, "no such file: " + text + " (" + file + ")");
         } else if (!Files.isReadable(file)) {
           problem(field, "cannot read " + file);
         } else {
-          inputs.put(sandboxPath, file);
+          Path real;
+          try {
+            // Keep the resolved path: the file read later is then the one checked here.
+            real = file.toRealPath();
+          } catch (IOException x) {
+            problem(field, "cannot read " + file + ": " + x);
+            continue;
+          }
+          if (!inputsMayLeave && !real.startsWith(realBase())) {
+            problem(field, quote(text) + " resolves through a symbolic link to " + real
+                + ", outside the workload's directory (" + base + ")" + OUTSIDE_HINT);
+            continue;
+          }
+          inputs.put(sandboxPath, real);
           check.put(sandboxPath, ANY_FILE);
         }
       }
@@ -453,13 +574,34 @@ record Workload(Path file, List<Spec> tasks) {
       return inputs;
     }
 
-    private void unknownFields(JsonNode node, String prefix, List<String> known) {
-      for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-        String field = it.next();
-        if (!known.contains(field)) {
-          problem(prefix + field, "unknown field; the known fields are " + String.join(", ", known));
+    /** The workload's directory with every symbolic link resolved, as far as it can be. */
+    private Path realBase() {
+      if (realBase == null) {
+        try {
+          realBase = base.toRealPath();
+        } catch (IOException e) {
+          realBase = base;
         }
       }
+      return realBase;
+    }
+
+    private void unknownFields(JsonNode node, String at, List<String> known) {
+      for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+        String name = it.next();
+        if (!known.contains(name)) {
+          problem(field(at, name), "unknown field; the known fields are "
+              + String.join(", ", known));
+        }
+      }
+    }
+
+    /** Returns the path of {@code key} in the object at {@code at}, as problems name it. */
+    private static String field(String at, String key) {
+      if (at.isEmpty()) {
+        return KEY.matcher(key).matches() ? key : "[" + quote(key) + "]";
+      }
+      return KEY.matcher(key).matches() ? at + "." + key : at + "[" + quote(key) + "]";
     }
 
     private void problem(String at, String what) {

@@ -24,6 +24,13 @@
  * }
  * }</pre>
  *
+ * <p>A key may be given only once in an object: a second {@code "name"} in a task, say, is
+ * refused, not taken over the first.
+ *
+ * <p>Input files must lie under the workload file's directory: an absolute path, a path that
+ * leads out of it with {@code ..}, or a symbolic link to a file elsewhere is refused, unless the
+ * command is given {@code --allow-outside-inputs}.
+ *
  * <p>Sizes ({@code mem}, {@code disk}) are a whole number of bytes or a number with a binary unit:
  * {@code B}, {@code KiB}, {@code MiB}, {@code GiB}, {@code TiB}. Any other resource name is a
  * quantity of its own, which a local cluster cannot provide. A task writes its results under

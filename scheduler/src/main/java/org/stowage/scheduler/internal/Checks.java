@@ -1,7 +1,10 @@
 package org.stowage.scheduler.internal;
 
 import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,6 +31,85 @@ public final class Checks {
       throw new IllegalArgumentException(what + " must not be blank");
     }
     return name;
+  }
+
+  /**
+   * Returns a sorted, unmodifiable copy of {@code environment} if every variable can be passed to
+   * a process: a name that is not empty and holds neither '=' nor NUL, and a value without NUL.
+   * Messages name the variable but never echo a value, which may be a secret.
+   */
+  public static Map<String, String> requireEnvironment(Map<String, String> environment) {
+    Objects.requireNonNull(environment, "environment");
+    Map<String, String> copy = new TreeMap<>();
+    for (Map.Entry<String, String> e : environment.entrySet()) {
+      String name = e.getKey();
+      if (name == null) {
+        throw new NullPointerException("environment variable name is null");
+      }
+      String problem = name.isEmpty() ? "must not be empty"
+          : name.indexOf('=') >= 0 ? "must not contain '='"
+          : name.indexOf('\0') >= 0 ? "must not contain a NUL character"
+          : null;
+      if (problem != null) {
+        throw new IllegalArgumentException(
+            "environment variable name " + problem + " but was " + quote(name));
+      }
+      String value = e.getValue();
+      if (value == null) {
+        throw new NullPointerException("environment variable " + name + " is null");
+      }
+      if (value.indexOf('\0') >= 0) {
+        throw new IllegalArgumentException(
+            "environment variable " + name + " must not contain a NUL character");
+      }
+      copy.put(name, value);
+    }
+    return Collections.unmodifiableMap(copy);
+  }
+
+  /**
+   * Returns true if {@code s} holds a surrogate char that is not half of a pair: it is not
+   * well-formed Unicode, cannot be encoded as UTF-8, and JSON readers refuse it in a key.
+   */
+  public static boolean hasUnpairedSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Returns {@code s} in double quotes, for a message: quotes, backslashes, control characters and
+   * unpaired surrogates escaped as in Java source, and only the first 100 characters of a longer
+   * text, followed by its length.
+   */
+  public static String quote(String s) {
+    int shown = Math.min(s.length(), 100);
+    StringBuilder out = new StringBuilder(shown + 2).append('"');
+    for (int i = 0; i < shown; i++) {
+      char c = s.charAt(i);
+      boolean paired = Character.isHighSurrogate(c)
+          ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+          : Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+      if (c == '"' || c == '\\') {
+        out.append('\\').append(c);
+      } else if (c < 0x20 || c == 0x7f || (Character.isSurrogate(c) && !paired)) {
+        out.append(String.format("\\u%04X", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    out.append('"');
+    if (shown < s.length()) {
+      out.insert(out.length() - 1, "...").append(" (").append(s.length()).append(" characters)");
+    }
+    return out.toString();
   }
 
   /** Returns {@code d} if it is not negative. */

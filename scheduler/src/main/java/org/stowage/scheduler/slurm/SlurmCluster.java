@@ -1,5 +1,6 @@
 package org.stowage.scheduler.slurm;
 
+import static org.stowage.scheduler.internal.Checks.requireEnvironment;
 import static org.stowage.scheduler.internal.Checks.requirePositive;
 import static org.stowage.scheduler.internal.Checks.requireUnset;
 
@@ -538,12 +539,14 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
      *
      * @param environment the variables of the Slurm commands
      * @return this builder
+     * @throws IllegalArgumentException if a name is empty or holds '=' or NUL, or a value holds NUL
+     * @throws NullPointerException if a name or a value is null
      */
     public Builder environment(Map<String, String> environment) {
       // Say how many variables, not what they are: an environment may hold secrets.
       requireUnset(this.environment == null ? null : this.environment.size() + " variables",
           "environment");
-      this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
+      this.environment = requireEnvironment(environment);
       return this;
     }
 

@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -125,6 +127,169 @@ class MainTest {
 
   @Test
   @Timeout(30)
+  void aCommandOrEnvironmentNoProcessCanTakeIsAWorkloadProblem() throws Exception {
+    Path workload = tmp.resolve("nul.json");
+    Files.writeString(workload, """
+        {"env": {"LANG": "C\\u0000"},
+         "tasks": [
+          {"name": "a", "command": ["echo", "x\\u0000y"], "env": {"SEED": "7\\u0000"}},
+          {"name": "b", "command": ["", "x"]},
+          {"name": "c", "command": "echo \\u0000"}
+        ]}
+        """);
+    Path results = tmp.resolve("results");
+
+    int code = run("run", workload.toString(), "--out", results.toString());
+
+    assertEquals(Main.USAGE, code, this::err);
+    for (String problem : List.of(
+        "env.LANG: must not contain a NUL character",
+        "tasks[0].command[1]: must not contain a NUL character but was \"x\\u0000y\"",
+        "tasks[0].env.SEED: must not contain a NUL character",
+        "tasks[1].command[0]: the program must not be empty",
+        "tasks[2].command: must not contain a NUL character")) {
+      assertTrue(err().contains(problem), () -> "no \"" + problem + "\" in:\n" + err());
+    }
+    assertFalse(Files.exists(results), "nothing runs, nothing is written");
+  }
+
+  @Test
+  @Timeout(30)
+  void aBadEnvironmentVariableNameIsShownWithWhatIsWrongWithIt() throws Exception {
+    Path workload = tmp.resolve("env.json");
+    Files.writeString(workload, """
+        [{"name": "a", "command": "env", "env": {"": "x", "A=B": "y", "A\\u0000B": "z"}}]
+        """);
+
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--out",
+        tmp.resolve("results").toString()));
+
+    for (String problem : List.of(
+        "tasks[0].env[\"\"]: an environment variable name must not be empty",
+        "tasks[0].env[\"A=B\"]: an environment variable name must not contain '='",
+        "tasks[0].env[\"A\\u0000B\"]: an environment variable name must not contain a NUL")) {
+      assertTrue(err().contains(problem), () -> "no \"" + problem + "\" in:\n" + err());
+    }
+  }
+
+  @Test
+  @Timeout(30)
+  void anInputPathTheFileSystemCannotTakeIsAWorkloadProblem() throws Exception {
+    Path workload = tmp.resolve("path.json");
+    Files.writeString(workload, """
+        [{"name": "a", "command": "cat in/x", "inputs": {"in/x": "data/x\\u0000.txt"}}]
+        """);
+
+    int code = run("run", workload.toString());
+
+    assertEquals(Main.USAGE, code, this::err);
+    assertTrue(err().contains("tasks[0].inputs[\"in/x\"]: is not a valid path:"
+        + " \"data/x\\u0000.txt\""), err());
+  }
+
+  @Test
+  @Timeout(60)
+  void inputsFromOutsideTheWorkloadsDirectoryAreRefusedUnlessAllowed() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("work"));
+    Path secret = Files.writeString(tmp.resolve("secret.txt"), "secret\n");
+    Files.createDirectories(dir.resolve("data"));
+    Files.writeString(dir.resolve("data/a.txt"), "a\n");
+    Files.createSymbolicLink(dir.resolve("data/link.txt"), secret);
+    Files.createSymbolicLink(dir.resolve("data/near.txt"), dir.resolve("data/a.txt"));
+    Files.createSymbolicLink(dir.resolve("elsewhere"), tmp);
+    Path workload = dir.resolve("w.json");
+    Files.writeString(workload, """
+        [{"name": "t", "command": "cat in/* > out/all.txt",
+          "inputs": {"in/1": "../secret.txt", "in/2": "%s", "in/3": "data/link.txt",
+                     "in/4": "elsewhere/secret.txt", "in/5": "data/../data/a.txt",
+                     "in/6": "data/near.txt"}}]
+        """.formatted(secret));
+    Path results = tmp.resolve("results");
+
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--out", results.toString()));
+
+    for (String problem : List.of(
+        "tasks[0].inputs[\"in/1\"]: \"../secret.txt\" leads outside the workload's directory",
+        "tasks[0].inputs[\"in/2\"]: \"" + secret + "\" is an absolute path",
+        "tasks[0].inputs[\"in/3\"]: \"data/link.txt\" resolves through a symbolic link to "
+            + secret.toRealPath() + ", outside the workload's directory",
+        "tasks[0].inputs[\"in/4\"]: \"elsewhere/secret.txt\" resolves through a symbolic link",
+        "inputs must lie under it unless --allow-outside-inputs is given")) {
+      assertTrue(err().contains(problem), () -> "no \"" + problem + "\" in:\n" + err());
+    }
+    // A path that leaves and comes back, and a link that stays inside, are fine.
+    assertFalse(err().contains("in/5"), err());
+    assertFalse(err().contains("in/6"), err());
+    assertFalse(Files.exists(results), "nothing runs, nothing is written");
+
+    assertEquals(Main.OK, run("run", workload.toString(), "--out", results.toString(),
+        "--allow-outside-inputs", "--cpu", "1", "--mem", "1GiB"), this::err);
+    assertEquals("secret\nsecret\nsecret\nsecret\na\na\n",
+        Files.readString(results.resolve("t/all.txt")));
+    assertEquals(Main.OK, run("--help"));
+    assertTrue(out().contains("--allow-outside-inputs"), out());
+  }
+
+  @Test
+  @Timeout(30)
+  void aKeyGivenTwiceInOneObjectIsRefusedNamingTheKeyAndItsEntry() throws Exception {
+    Files.writeString(tmp.resolve("a.txt"), "a\n");
+    Map<String, String> cases = new LinkedHashMap<>();
+    cases.put("{\"tasks\": [{\"name\": \"a\", \"command\": \"true\", \"name\": \"b\"}]}",
+        "tasks[0].name: \"name\" is given twice in one object (line 1, column ");
+    cases.put("[{\"name\": \"a\", \"command\": \"true\"},\n"
+            + " {\"name\": \"b\", \"command\": \"true\",\n"
+            + "  \"env\": {\"SEED\": \"1\", \"SEED\": \"2\"}}]",
+        "tasks[1].env.SEED: \"SEED\" is given twice in one object (line 3, column ");
+    cases.put("[{\"name\": \"a\", \"command\": \"true\",\n"
+            + " \"inputs\": {\"in/x\": \"a.txt\", \"in/x\": \"a.txt\"}}]",
+        "tasks[0].inputs[\"in/x\"]: \"in/x\" is given twice in one object (line 2, column ");
+    cases.put("{\"tasks\": [{\"name\": \"a\", \"command\": \"true\"}], \"tasks\": []}",
+        "tasks: \"tasks\" is given twice in one object (line 1, column ");
+    for (Map.Entry<String, String> c : cases.entrySet()) {
+      Path workload = Files.writeString(tmp.resolve("twice.json"), c.getKey());
+      err.reset();
+      Path results = tmp.resolve("results");
+      assertEquals(Main.USAGE, run("run", workload.toString(), "--out", results.toString()),
+          c::getKey);
+      assertFalse(Files.exists(results), "nothing runs, nothing is written");
+      assertTrue(err().contains("\n  " + c.getValue()),
+          () -> "no \"" + c.getValue() + "\" in:\n" + err());
+    }
+  }
+
+  @Test
+  @Timeout(30)
+  void aNumberTooLargeToUseIsCalledTooLargeNotNegative() throws Exception {
+    String huge = "1" + "0".repeat(400);
+    Path workload = tmp.resolve("huge.json");
+    Files.writeString(workload, """
+        [{"name": "a", "command": "true",
+          "resources": {"cpu": 1e400, "gpu": %s, "mem": 100000000000000000000, "disk": 1e400}},
+         {"name": "b", "command": "true", "resources": {"cpu": -1e400}, "priority": 99999999999}]
+        """.formatted(huge));
+    Path results = tmp.resolve("results");
+
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--out", results.toString()));
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--cpu", "1e400"));
+
+    for (String problem : List.of(
+        "tasks[0].resources.cpu: is too large: 1E+400",
+        "tasks[0].resources.gpu: is too large: number 1000000000000000000000000000000000000...",
+        "tasks[0].resources.mem: is too large: 100000000000000000000; the most is 8EiB",
+        "tasks[0].resources.disk: is too large: 1E+400; the most is 8EiB",
+        "tasks[1].resources.cpu: must be >= 0 but was -1E+400",
+        "tasks[1].priority: is too large: 99999999999; a priority lies between -2147483648 and"
+            + " 2147483647",
+        "--cpu is too large: 1e400")) {
+      assertTrue(err().contains(problem), () -> "no \"" + problem + "\" in:\n" + err());
+    }
+    assertFalse(err().contains("must be >= 0 but was Infinity"), err());
+    assertFalse(Files.exists(results), "nothing runs, nothing is written");
+  }
+
+  @Test
+  @Timeout(30)
   void aJsonSyntaxErrorSaysWhere() throws Exception {
     Path workload = tmp.resolve("broken.json");
     Files.writeString(workload, "{\"tasks\": [\n  {\"name\": \"a\",, }\n]}\n");
@@ -197,6 +362,7 @@ class MainTest {
     assertEquals(Main.USAGE, run("run", workload.toString(), "--mem", "4GB"));
     assertEquals(Main.USAGE, run("run", workload.toString(), "--fast"));
     assertEquals(Main.USAGE, run("run", workload.toString(), "--out", tmp.toString()));
+    assertEquals(Main.USAGE, run("run", workload.toString(), "--allow-outside-inputs=yes"));
 
     String e = err();
     assertTrue(e.contains("stowage: no command given"), e);
@@ -205,6 +371,7 @@ class MainTest {
     assertTrue(e.contains("--mem must be a size such as 512MiB or 4GiB"), e);
     assertTrue(e.contains("unknown option --fast"), e);
     assertTrue(e.contains("is not empty"), e);
+    assertTrue(e.contains("--allow-outside-inputs takes no value but was given yes"), e);
     assertTrue(e.contains("usage: java -jar stowage.jar run WORKLOAD.json"), e);
     assertEquals(Main.OK, run("--help"));
     assertTrue(out().startsWith("usage:"), out());
