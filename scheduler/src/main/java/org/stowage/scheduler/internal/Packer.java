@@ -3,10 +3,8 @@ package org.stowage.scheduler.internal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
@@ -114,13 +112,15 @@ final class Packer {
       return null;
     }
     double[] first = head.need;
-    double[] unit = max(first, unitFloor);
-    Set<Group<T>> kind = new HashSet<>();
-    double[] widest = unit;
+    // The first task's kind: the groups that name nothing the first task and the floor do not.
+    double[] kind = max(first, unitFloor);
+    double[] unit = kind;
+    double[] widest = kind.clone();
     for (Group<T> g : waiting.groups) {
-      if (!g.tasks.isEmpty() && namesOnly(g.need, unit)) {
-        kind.add(g);
-        widest = max(widest, g.need);
+      if (!g.tasks.isEmpty() && namesOnly(g.need, kind)) {
+        for (int i = 0; i < widest.length; i++) {
+          widest[i] = Math.max(widest[i], get(g.need, i));
+        }
       }
     }
     if (admissible.test(widest)) {
@@ -132,18 +132,23 @@ final class Packer {
       }
     }
     double[] total = new double[unit.length];
-    for (Group<T> g : kind) {
-      if (fits(g.need, unit)) {
-        total = plus(total, times(g.need, g.tasks.size()));
+    for (Group<T> g : waiting.groups) {
+      if (!g.tasks.isEmpty() && namesOnly(g.need, kind) && fits(g.need, unit)) {
+        for (int i = 0; i < total.length; i++) {
+          total[i] += get(g.need, i) * g.tasks.size();
+        }
       }
     }
     double[] within = unit;
     int units = largestAdmissibleMultiple(unit, unitsToHold(total, unit), admissible);
     List<T> members = fill(times(unit, units), waiting,
-        g -> kind.contains(g) && fits(g.need, within));
+        g -> fits(g.need, within) && namesOnly(g.need, kind));
     double[] sum = new double[unit.length];
     for (T t : members) {
-      sum = plus(sum, waiting.needOf.apply(t));
+      double[] need = waiting.needOf.apply(t);
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += get(need, i);
+      }
     }
     int width = Math.max(0, unitsToHold(sum, unit) - 1);
     return new Bin<>(unit, width, times(unit, width + 1), members);
@@ -178,8 +183,10 @@ final class Packer {
   <T> List<T> fill(double[] room, Groups<T> waiting, Predicate<Group<T>> eligible) {
     double[] left = room.clone();
     List<T> picked = new ArrayList<>();
-    double[] smallest = waiting.smallest(eligible);
     Groups.Index<T> index = waiting.index(this);
+    // The smallest need of the groups when the index was built: a group emptied since can only
+    // have made the true smallest larger, so stopping once this one no longer fits is safe.
+    double[] smallest = index.smallest;
     int dims = 0;
     for (double s : scale) {
       dims += s > 0 ? 1 : 0;
@@ -257,13 +264,13 @@ final class Packer {
     private @Nullable Index<T> index;
 
     /**
-     * Returns the smallest need, dimension by dimension, of what is left; null if nothing. A
-     * dimension a group does not name counts as 0.
+     * Returns the smallest need, dimension by dimension, of the groups with tasks; null if none.
+     * A dimension a group does not name counts as 0.
      */
-    @Nullable double[] smallest(Predicate<Group<T>> eligible) {
+    static <T> @Nullable double[] smallestOf(List<Group<T>> groups) {
       double[] min = null;
       for (Group<T> g : groups) {
-        if (g.tasks.isEmpty() || !eligible.test(g)) {
+        if (g.tasks.isEmpty()) {
           continue;
         }
         if (min == null) {
@@ -303,6 +310,7 @@ final class Packer {
       final Group<T>[] order;
       final double[] sizes;
       final List<Tier> tiers = new ArrayList<>();
+      final @Nullable double[] smallest;
       private final int[] skip;
 
       @SuppressWarnings("unchecked")
@@ -322,6 +330,7 @@ final class Packer {
           size[i] = sizeOf.get(order[i]);
         }
         this.sizes = size;
+        this.smallest = smallestOf(groups);
         this.skip = new int[n];
         for (int i = 0; i < n; i++) {
           skip[i] = i + 1;
@@ -460,15 +469,6 @@ final class Packer {
       sum += x * x;
     }
     return sum;
-  }
-
-  /** Returns the smaller amount of each dimension. */
-  static double[] elementMin(double[] a, double[] b) {
-    double[] out = new double[Math.max(a.length, b.length)];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = Math.min(get(a, i), get(b, i));
-    }
-    return out;
   }
 
   /** Returns true if {@code need} asks only for resources that {@code names} has some of. */
