@@ -39,6 +39,11 @@ final class Packer {
     return changed;
   }
 
+  /** Returns a number that changes whenever the scale does. */
+  int scaleVersion() {
+    return scaleVersion;
+  }
+
   private boolean widen(double[] v) {
     boolean changed = false;
     if (v.length > scale.length) {
@@ -183,7 +188,7 @@ final class Packer {
   <T> List<T> fill(double[] room, Groups<T> waiting, Predicate<Group<T>> eligible) {
     double[] left = room.clone();
     List<T> picked = new ArrayList<>();
-    Groups.Index<T> index = waiting.index(this);
+    ShapeIndex<T> index = waiting.index(this);
     // The smallest need of the groups when the index was built: a group emptied since can only
     // have made the true smallest larger, so stopping once this one no longer fits is safe.
     double[] smallest = index.smallest;
@@ -195,7 +200,7 @@ final class Packer {
       double leftSize = l1(left);
       Group<T> best = null;
       double bestScore = Double.POSITIVE_INFINITY;
-      for (Groups.Tier tier : index.tiers) {
+      for (ShapeIndex.Tier tier : index.tiers) {
         int i = index.firstAtMost(tier, leftSize + EPSILON * Math.max(1, leftSize));
         for (i = index.nonEmpty(i); i < tier.end(); i = index.nonEmpty(i + 1)) {
           Group<T> g = index.order[i];
@@ -228,7 +233,7 @@ final class Packer {
   }
 
   /** Returns the L1 norm of {@code v} on the scale. */
-  private double l1(double[] v) {
+  double l1(double[] v) {
     double sum = 0;
     for (int i = 0; i < v.length; i++) {
       sum += norm(v[i], i);
@@ -261,118 +266,16 @@ final class Packer {
       }
     }
 
-    private @Nullable Index<T> index;
-
-    /**
-     * Returns the smallest need, dimension by dimension, of the groups with tasks; null if none.
-     * A dimension a group does not name counts as 0.
-     */
-    static <T> @Nullable double[] smallestOf(List<Group<T>> groups) {
-      double[] min = null;
-      for (Group<T> g : groups) {
-        if (g.tasks.isEmpty()) {
-          continue;
-        }
-        if (min == null) {
-          min = g.need.clone();
-          continue;
-        }
-        if (g.need.length < min.length) {
-          java.util.Arrays.fill(min, g.need.length, min.length, 0);
-        }
-        for (int i = 0; i < Math.min(min.length, g.need.length); i++) {
-          min[i] = Math.min(min[i], g.need[i]);
-        }
-      }
-      return min;
-    }
+    private @Nullable ShapeIndex<T> index;
 
     /** Returns the groups indexed for {@code packer}'s scale, building the index if need be. */
-    Index<T> index(Packer packer) {
-      Index<T> i = index;
-      if (i == null || i.scaleVersion != packer.scaleVersion) {
-        i = new Index<>(groups, packer);
+    ShapeIndex<T> index(Packer packer) {
+      ShapeIndex<T> i = index;
+      if (i == null || i.scaleVersion != packer.scaleVersion()) {
+        i = new ShapeIndex<>(groups, packer);
         index = i;
       }
       return i;
-    }
-
-    /** A run of the index's order holding the groups of one priority. */
-    record Tier(int priority, int start, int end) {}
-
-    /**
-     * The groups ordered by priority, then by size on the scale (L1 norm), largest first, in
-     * tiers of one priority; emptied groups are skipped through a path-compressed skip list, so a
-     * long fill does not walk over them again and again.
-     */
-    static final class Index<T> {
-      final int scaleVersion;
-      final Group<T>[] order;
-      final double[] sizes;
-      final List<Tier> tiers = new ArrayList<>();
-      final @Nullable double[] smallest;
-      private final int[] skip;
-
-      @SuppressWarnings("unchecked")
-      Index(List<Group<T>> groups, Packer packer) {
-        this.scaleVersion = packer.scaleVersion;
-        int n = groups.size();
-        order = groups.toArray(new Group[0]);
-        double[] size = new double[n];
-        java.util.IdentityHashMap<Group<T>, Double> sizeOf = new java.util.IdentityHashMap<>();
-        for (Group<T> g : groups) {
-          sizeOf.put(g, packer.l1(g.need));
-        }
-        java.util.Arrays.sort(order, java.util.Comparator
-            .comparingInt((Group<T> g) -> g.priority)
-            .thenComparing(g -> sizeOf.get(g), java.util.Comparator.reverseOrder()));
-        for (int i = 0; i < n; i++) {
-          size[i] = sizeOf.get(order[i]);
-        }
-        this.sizes = size;
-        this.smallest = smallestOf(groups);
-        this.skip = new int[n];
-        for (int i = 0; i < n; i++) {
-          skip[i] = i + 1;
-        }
-        int start = 0;
-        for (int i = 1; i <= n; i++) {
-          if (i == n || order[i].priority != order[start].priority) {
-            tiers.add(new Tier(order[start].priority, start, i));
-            start = i;
-          }
-        }
-      }
-
-      /** Returns the first index of {@code tier} whose group's size is at most {@code size}. */
-      int firstAtMost(Tier tier, double size) {
-        int lo = tier.start();
-        int hi = tier.end();
-        while (lo < hi) {
-          int mid = (lo + hi) >>> 1;
-          if (sizes[mid] > size) {
-            lo = mid + 1;
-          } else {
-            hi = mid;
-          }
-        }
-        return lo;
-      }
-
-      /** Returns the first index from {@code i} on whose group still has tasks (or the end). */
-      int nonEmpty(int i) {
-        int n = order.length;
-        int r = i;
-        while (r < n && order[r].tasks.isEmpty()) {
-          r = skip[r];
-        }
-        while (i < r && i < n) {
-          int next = skip[i];
-          skip[i] = r;
-          i = next;
-        }
-        return r;
-      }
     }
 
     /** Returns the group of the first task left, in the original order; null if none is left. */
