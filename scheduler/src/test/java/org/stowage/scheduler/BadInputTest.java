@@ -111,6 +111,28 @@ class BadInputTest {
   }
 
   @Test
+  void aDrainTimeoutLongerThanTheMaxDrainWaitIsRefusedAtBuildNotCutShort() {
+    // Alone, a drain timeout above the default max drain wait was silently cut to 500 ms.
+    IllegalStateException alone = assertThrows(IllegalStateException.class,
+        () -> Scheduler.newBuilder().cluster(cluster).drainTimeout(Duration.ofSeconds(1)).build());
+    assertEquals("drain timeout must be <= max drain wait (PT0.5S by default) but was PT1S:"
+        + " raise maxDrainWait too, to at least PT1S", alone.getMessage());
+    IllegalStateException shortWait = assertThrows(IllegalStateException.class,
+        () -> Scheduler.newBuilder().cluster(cluster).maxDrainWait(Duration.ofMillis(10)).build());
+    assertEquals("max drain wait must be >= drain timeout (PT0.05S by default) but was PT0.01S:"
+        + " lower drainTimeout too, to at most PT0.01S", shortWait.getMessage());
+    IllegalStateException both = assertThrows(IllegalStateException.class,
+        () -> Scheduler.newBuilder().cluster(cluster).drainTimeout(Duration.ofSeconds(2))
+            .maxDrainWait(Duration.ofSeconds(1)).build());
+    assertEquals("max drain wait must be >= drain timeout (PT2S) but was PT1S", both.getMessage());
+    // Raised together they build; so do two durations that both mean "never".
+    Scheduler.newBuilder().cluster(cluster).jmx(false).drainTimeout(Duration.ofSeconds(1))
+        .maxDrainWait(Duration.ofSeconds(1)).build().close();
+    Scheduler.newBuilder().cluster(cluster).jmx(false).drainTimeout(Duration.ofDays(400 * 365))
+        .maxDrainWait(Duration.ofDays(300 * 365)).build().close();
+  }
+
+  @Test
   void aBadCommandArgumentIsRefusedNamingItsIndex() {
     NullPointerException nullArg = assertThrows(NullPointerException.class,
         () -> Task.newBuilder().command("echo", null));
