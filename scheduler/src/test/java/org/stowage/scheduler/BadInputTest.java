@@ -192,6 +192,18 @@ class BadInputTest {
   }
 
   @Test
+  void aSecondCommandIsRefusedNamingTheFirstButNeverItsEnvironment() {
+    Task.Builder b = Task.newBuilder()
+        .exec(new ExecConfig(List.of("env"), Map.of("TOKEN", "s3cr3t")));
+    IllegalStateException command = assertThrows(IllegalStateException.class,
+        () -> b.command("true"));
+    assertEquals("command was already set to [env]", command.getMessage());
+    IllegalStateException exec = assertThrows(IllegalStateException.class,
+        () -> b.exec(ExecConfig.of("true")));
+    assertEquals("command was already set to [env]", exec.getMessage());
+  }
+
+  @Test
   void aNullResourceNameOrLabelIsNamed() {
     NullPointerException name = assertThrows(NullPointerException.class,
         () -> Resources.of("cpu", 1, null, 2));
