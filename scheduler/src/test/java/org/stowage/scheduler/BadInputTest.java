@@ -204,6 +204,26 @@ class BadInputTest {
   }
 
   @Test
+  void theSlurmBuilderRefusesBadValuesAtOnceNamingThem() {
+    IllegalArgumentException prefix = assertThrows(IllegalArgumentException.class,
+        () -> SlurmCluster.newBuilder().jobNamePrefix("my\njob"));
+    assertEquals("job name prefix must be letters, digits, '.', '-' or '_' but was \"my\\u000Ajob\"",
+        prefix.getMessage());
+    IllegalArgumentException partition = assertThrows(IllegalArgumentException.class,
+        () -> SlurmCluster.newBuilder().partition(" "));
+    assertEquals("partition must not be blank", partition.getMessage());
+    IllegalArgumentException pending = assertThrows(IllegalArgumentException.class,
+        () -> SlurmCluster.newBuilder().pendingTimeout(Duration.ofMillis(500)));
+    assertEquals("pending timeout must be >= 1s but was PT0.5S", pending.getMessage());
+    IllegalArgumentException keepalive = assertThrows(IllegalArgumentException.class,
+        () -> SlurmCluster.newBuilder().keepaliveInterval(Duration.ZERO));
+    assertEquals("keepalive interval must be > 0 but was PT0S", keepalive.getMessage());
+    IllegalStateException twice = assertThrows(IllegalStateException.class,
+        () -> SlurmCluster.newBuilder().partition("batch").partition("gpu"));
+    assertEquals("partition was already set to batch", twice.getMessage());
+  }
+
+  @Test
   void aNullResourceNameOrLabelIsNamed() {
     NullPointerException name = assertThrows(NullPointerException.class,
         () -> Resources.of("cpu", 1, null, 2));
