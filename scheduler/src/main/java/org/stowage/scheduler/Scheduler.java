@@ -370,7 +370,9 @@ public final class Scheduler implements AutoCloseable {
 
     /**
      * Sets the smallest alloc worth requesting; requests are at least this large in every
-     * dimension; default {@code {cpu:1 mem:1GiB}}.
+     * dimension; default {@code {cpu:1 mem:1GiB}}. Where the cluster could never give that much,
+     * requests are sized by their tasks alone; so {@link #build()} refuses a min alloc that is set
+     * and that the cluster {@linkplain Cluster#canAllocate says it can never give}.
      *
      * @param minAlloc the smallest alloc to request
      * @return this builder
@@ -594,14 +596,33 @@ public final class Scheduler implements AutoCloseable {
      * @return the running scheduler
      * @throws IllegalStateException if no cluster was set, or if options contradict each other:
      *     the max drain wait is shorter than the drain timeout, whether either was set or left at
-     *     its default (durations of 100 years or more count as equal)
+     *     its default (durations of 100 years or more count as equal), or the min alloc was set to
+     *     more than the cluster can ever give
      */
     public Scheduler build() {
-      if (cluster == null) {
+      Cluster c = cluster;
+      if (c == null) {
         throw new IllegalStateException("cluster must be set");
       }
       checkDrain();
+      checkMinAlloc(c);
       return new Scheduler(this, name != null ? name : "scheduler-" + NAMES.incrementAndGet());
+    }
+
+    /**
+     * Refuses a min alloc the cluster can never give, which the engine would otherwise drop
+     * silently from every request. The default is not checked: it is a floor, not a choice.
+     */
+    private void checkMinAlloc(Cluster c) {
+      Resources min = minAlloc;
+      if (min == null) {
+        return;
+      }
+      Admission admission = Objects.requireNonNull(c.canAllocate(min), "admission");
+      if (!admission.possible()) {
+        throw new IllegalStateException("min alloc must be an alloc the cluster can give but was "
+            + min + " (" + admission.reason() + "): lower minAlloc");
+      }
     }
 
     /**

@@ -132,6 +132,19 @@ class BadInputTest {
         .maxDrainWait(Duration.ofDays(300 * 365)).build().close();
   }
 
+  /** A min alloc larger than the cluster's largest used to be dropped from every request. */
+  @Test
+  void aMinAllocTheClusterCanNeverGiveIsRefusedAtBuild() throws Exception {
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Scheduler.newBuilder().cluster(cluster).minAlloc(cpuMem(128, 1)).build());
+    assertEquals("min alloc must be an alloc the cluster can give but was {cpu:128 mem:1GiB}"
+        + " (the largest alloc is {cpu:64 mem:256GiB}): lower minAlloc", e.getMessage());
+    try (Scheduler s = Scheduler.newBuilder().cluster(cluster).jmx(false)
+        .minAlloc(cpuMem(64, 256)).build()) {
+      stillServes(s);
+    }
+  }
+
   @Test
   void aBadCommandArgumentIsRefusedNamingItsIndex() {
     NullPointerException nullArg = assertThrows(NullPointerException.class,
