@@ -153,14 +153,4 @@ public final class Checks {
     }
     return x;
   }
-
-  /**
-   * Throws {@link IllegalStateException} with {@code message} unless {@code ok}: for a builder
-   * whose options contradict each other, found by {@code build()}.
-   */
-  public static void requireConsistent(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalStateException(message);
-    }
-  }
 }
