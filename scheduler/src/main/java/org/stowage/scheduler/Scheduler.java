@@ -51,33 +51,59 @@ public final class Scheduler implements AutoCloseable {
   private final @Nullable Jmx jmx;
   private final @Nullable ObjectName jmxName;
 
+  /**
+   * The default of every option of the {@link Builder}, in one place. Each setter's Javadoc and
+   * README.md's Configuration table say the same; change all three together.
+   */
+  private static final class Defaults {
+    static final Labels LABELS = Labels.empty();
+    static final Duration DRAIN_TIMEOUT = Duration.ofMillis(50);
+    static final Duration MAX_DRAIN_WAIT = Duration.ofMillis(500);
+    static final Resources MIN_ALLOC = Resources.of(Resources.CPU, 1, Resources.MEM, Resources.GiB);
+    static final int MAX_PENDING_ALLOCS = 5;
+    static final Duration MAX_ALLOC_IDLE_TIME = Duration.ofMinutes(5);
+    static final int MAX_LOST_ATTEMPTS = 3;
+    static final int MAX_FAILED_ATTEMPTS = 1;
+    static final Duration STARVATION_THRESHOLD = Duration.ofMinutes(1);
+    static final Duration KEEPALIVE_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration KILL_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration BACKOFF_INITIAL = Duration.ofSeconds(1);
+    static final Duration BACKOFF_MAX = Duration.ofMinutes(1);
+    static final Duration CLOSE_TIMEOUT = Duration.ofMinutes(1);
+    static final int RETAIN_COUNT = 10_000;
+    static final Duration RETAIN_AGE = Duration.ofHours(1);
+    static final boolean JMX = true;
+
+    private Defaults() {}
+  }
+
   private Scheduler(Builder b, String name) {
     this.name = name;
-    this.closeTimeout = b.closeTimeout != null ? b.closeTimeout : Duration.ofMinutes(1);
+    this.closeTimeout = or(b.closeTimeout, Defaults.CLOSE_TIMEOUT);
     this.repository = b.repository;
     this.engine = new Engine(new Engine.Config(
         name,
         Objects.requireNonNull(b.cluster),
-        or(b.labels, Labels.empty()),
-        or(b.drainTimeout, Duration.ofMillis(50)),
-        or(b.maxDrainWait, Duration.ofMillis(500)),
-        or(b.minAlloc, Resources.of(Resources.CPU, 1, Resources.MEM, Resources.GiB)),
-        or(b.maxPendingAllocs, 5),
-        or(b.maxAllocIdleTime, Duration.ofMinutes(5)),
-        or(b.maxLostAttempts, 3),
-        or(b.maxFailedAttempts, 1),
-        or(b.starvationThreshold, Duration.ofMinutes(1)),
-        or(b.keepaliveTimeout, Duration.ofSeconds(30)),
-        or(b.killTimeout, Duration.ofSeconds(30)),
-        or(b.backoffInitial, Duration.ofSeconds(1)),
-        or(b.backoffMax, Duration.ofMinutes(1)),
+        or(b.labels, Defaults.LABELS),
+        or(b.drainTimeout, Defaults.DRAIN_TIMEOUT),
+        or(b.maxDrainWait, Defaults.MAX_DRAIN_WAIT),
+        or(b.minAlloc, Defaults.MIN_ALLOC),
+        or(b.maxPendingAllocs, Defaults.MAX_PENDING_ALLOCS),
+        or(b.maxAllocIdleTime, Defaults.MAX_ALLOC_IDLE_TIME),
+        or(b.maxLostAttempts, Defaults.MAX_LOST_ATTEMPTS),
+        or(b.maxFailedAttempts, Defaults.MAX_FAILED_ATTEMPTS),
+        or(b.starvationThreshold, Defaults.STARVATION_THRESHOLD),
+        or(b.keepaliveTimeout, Defaults.KEEPALIVE_TIMEOUT),
+        or(b.killTimeout, Defaults.KILL_TIMEOUT),
+        or(b.backoffInitial, Defaults.BACKOFF_INITIAL),
+        or(b.backoffMax, Defaults.BACKOFF_MAX),
         or(b.timeSource, TimeSource.system()),
         b.executor,
         b.repository,
         b.transferer,
-        or(b.retainCount, 10_000),
-        or(b.retainAge, Duration.ofHours(1))));
-    if (b.jmx == null || b.jmx) {
+        or(b.retainCount, Defaults.RETAIN_COUNT),
+        or(b.retainAge, Defaults.RETAIN_AGE)));
+    if (or(b.jmx, Defaults.JMX)) {
       this.jmx = new Jmx(name, engine::stats, engine::counts);
       this.jmxName = jmx.register();
     } else {
@@ -277,7 +303,7 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets a name, used in thread names, logs and messages; default {@code scheduler-N}.
      *
-     * @param name the scheduler's name
+     * @param name the scheduler's name; not blank
      * @return this builder
      */
     public Builder name(String name) {
@@ -312,7 +338,10 @@ public final class Scheduler implements AutoCloseable {
 
     /**
      * Sets how long the scheduler waits after a submission for more to arrive before it packs
-     * them; default 50 ms. Zero packs every submission at once.
+     * them; default 50 ms. Zero packs every submission at once. It may not be longer than
+     * {@link #maxDrainWait} (default 500 ms): {@link #build()} refuses a longer one rather than
+     * cut every burst short, so a drain timeout above 500 ms needs a max drain wait at least as
+     * long. 100 years or more means "never": set the max drain wait as long, and no task runs.
      *
      * @param drainTimeout the quiet time that ends a burst; not negative
      * @return this builder
@@ -325,9 +354,12 @@ public final class Scheduler implements AutoCloseable {
 
     /**
      * Sets the longest a burst may be gathered, however steadily submissions keep arriving;
-     * default 500 ms.
+     * default 500 ms. It may not be shorter than the {@link #drainTimeout} (default 50 ms):
+     * {@link #build()} refuses a shorter one, so a max drain wait under 50 ms needs a drain timeout
+     * at most as long (zero packs every submission at once). 100 years or more means "never": a
+     * burst is gathered for as long as submissions keep arriving within the drain timeout.
      *
-     * @param maxDrainWait the longest a burst is gathered
+     * @param maxDrainWait the longest a burst is gathered; not negative
      * @return this builder
      */
     public Builder maxDrainWait(Duration maxDrainWait) {
@@ -338,7 +370,9 @@ public final class Scheduler implements AutoCloseable {
 
     /**
      * Sets the smallest alloc worth requesting; requests are at least this large in every
-     * dimension; default {@code {cpu:1 mem:1GiB}}.
+     * dimension; default {@code {cpu:1 mem:1GiB}}. Where the cluster could never give that much,
+     * requests are sized by their tasks alone; so {@link #build()} refuses a min alloc that is set
+     * and that the cluster {@linkplain Cluster#canAllocate says it can never give}.
      *
      * @param minAlloc the smallest alloc to request
      * @return this builder
@@ -352,7 +386,7 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets how many allocation requests may be in flight at once; default 5.
      *
-     * @param maxPendingAllocs the most requests in flight
+     * @param maxPendingAllocs the most requests in flight; at least 1
      * @return this builder
      */
     public Builder maxPendingAllocs(int maxPendingAllocs) {
@@ -364,7 +398,7 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets how long an alloc may run no task before it is freed; default 5 minutes.
      *
-     * @param maxAllocIdleTime how long an idle alloc is kept
+     * @param maxAllocIdleTime how long an idle alloc is kept; not negative
      * @return this builder
      */
     public Builder maxAllocIdleTime(Duration maxAllocIdleTime) {
@@ -377,7 +411,7 @@ public final class Scheduler implements AutoCloseable {
      * Sets how many times a task may be lost (its alloc died) before it ends DONE with a
      * {@link TaskException.Kind#LOST} error; default 3.
      *
-     * @param maxLostAttempts the most times a task may be lost
+     * @param maxLostAttempts the most times a task may be lost; at least 1
      * @return this builder
      */
     public Builder maxLostAttempts(int maxLostAttempts) {
@@ -390,7 +424,7 @@ public final class Scheduler implements AutoCloseable {
      * Sets how many attempts of a task may fail (non-zero exit, exec error) before it ends DONE
      * with a {@link TaskException.Kind#FAILED} error; default 1, that is no retry.
      *
-     * @param maxFailedAttempts the most failed attempts of a task
+     * @param maxFailedAttempts the most failed attempts of a task; at least 1
      * @return this builder
      */
     public Builder maxFailedAttempts(int maxFailedAttempts) {
@@ -403,7 +437,7 @@ public final class Scheduler implements AutoCloseable {
      * Sets how long a task may wait before it is placed ahead of all others and holds an alloc
      * for itself, so a stream of small tasks cannot starve it; default 1 minute.
      *
-     * @param starvationThreshold how long a task may wait before it goes first
+     * @param starvationThreshold how long a task may wait before it goes first; not negative
      * @return this builder
      */
     public Builder starvationThreshold(Duration starvationThreshold) {
@@ -415,7 +449,7 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets how long a keepalive may take before the alloc counts as dead; default 30 s.
      *
-     * @param keepaliveTimeout how long a keepalive may take
+     * @param keepaliveTimeout how long a keepalive may take; positive
      * @return this builder
      */
     public Builder keepaliveTimeout(Duration keepaliveTimeout) {
@@ -429,7 +463,7 @@ public final class Scheduler implements AutoCloseable {
      * may take to end before the scheduler gives up on it: the task ends DONE and its room on the
      * alloc is freed although the exec may still run; default 30 s.
      *
-     * @param killTimeout how long a killed exec may take to end
+     * @param killTimeout how long a killed exec may take to end; positive
      * @return this builder
      */
     public Builder killTimeout(Duration killTimeout) {
@@ -442,15 +476,16 @@ public final class Scheduler implements AutoCloseable {
      * Sets the backoff after a failed allocation request: it starts at {@code initial} and doubles
      * with each failure in a row up to {@code max}; defaults 1 s and 1 minute.
      *
-     * @param initial the backoff after the first failure
-     * @param max the longest backoff; at least {@code initial}
+     * @param initial the backoff after the first failure; positive
+     * @param max the longest backoff; at least {@code initial} (durations of 100 years or more
+     *     count as equal)
      * @return this builder
      */
     public Builder allocBackoff(Duration initial, Duration max) {
       requireUnset(this.backoffInitial, "alloc backoff");
       requirePositive(initial, "initial alloc backoff");
       requirePositive(max, "max alloc backoff");
-      if (max.compareTo(initial) < 0) {
+      if (Durations.compare(max, initial) < 0) {
         throw new IllegalArgumentException(
             "max alloc backoff must be >= initial (" + initial + ") but was " + max);
       }
@@ -462,7 +497,7 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Sets how long {@link Scheduler#close()} waits; default 1 minute.
      *
-     * @param closeTimeout how long closing may take
+     * @param closeTimeout how long closing may take; positive
      * @return this builder
      */
     public Builder closeTimeout(Duration closeTimeout) {
@@ -528,8 +563,8 @@ public final class Scheduler implements AutoCloseable {
      * Sets how many finished tasks, and how many gone allocs, {@link Scheduler#stats()} keeps, and
      * for how long; older ones are forgotten. Default 10,000 and one hour.
      *
-     * @param maxCount how many of each are kept
-     * @param maxAge how long each is kept
+     * @param maxCount how many of each are kept; not negative
+     * @param maxAge how long each is kept; not negative
      * @return this builder
      */
     public Builder statsRetention(int maxCount, Duration maxAge) {
@@ -559,22 +594,58 @@ public final class Scheduler implements AutoCloseable {
      * Builds and starts the scheduler. The builder may be used again to build another.
      *
      * @return the running scheduler
-     * @throws IllegalStateException if no cluster was set
-     * @throws IllegalArgumentException if max drain wait is shorter than the drain timeout
+     * @throws IllegalStateException if no cluster was set, or if options contradict each other:
+     *     the max drain wait is shorter than the drain timeout, whether either was set or left at
+     *     its default (durations of 100 years or more count as equal), or the min alloc was set to
+     *     more than the cluster can ever give
      */
     public Scheduler build() {
-      if (cluster == null) {
+      Cluster c = cluster;
+      if (c == null) {
         throw new IllegalStateException("cluster must be set");
       }
-      if (drainTimeout != null && maxDrainWait != null && maxDrainWait.compareTo(drainTimeout) < 0) {
-        throw new IllegalArgumentException("max drain wait must be >= drain timeout ("
-            + drainTimeout + ") but was " + maxDrainWait);
-      }
+      checkDrain();
+      checkMinAlloc(c);
       return new Scheduler(this, name != null ? name : "scheduler-" + NAMES.incrementAndGet());
     }
 
+    /**
+     * Refuses a min alloc the cluster can never give, which the engine would otherwise drop
+     * silently from every request. The default is not checked: it is a floor, not a choice.
+     */
+    private void checkMinAlloc(Cluster c) {
+      Resources min = minAlloc;
+      if (min == null) {
+        return;
+      }
+      Admission admission = Objects.requireNonNull(c.canAllocate(min), "admission");
+      if (!admission.possible()) {
+        throw new IllegalStateException("min alloc must be an alloc the cluster can give but was "
+            + min + " (" + admission.reason() + "): lower minAlloc");
+      }
+    }
 
-
-
+    /**
+     * Refuses a max drain wait shorter than the drain timeout, which the engine would otherwise
+     * apply silently: every burst would end at the max drain wait.
+     */
+    private void checkDrain() {
+      Duration drain = or(drainTimeout, Defaults.DRAIN_TIMEOUT);
+      Duration maxWait = or(maxDrainWait, Defaults.MAX_DRAIN_WAIT);
+      if (Durations.compare(maxWait, drain) >= 0) {
+        return;
+      }
+      if (maxDrainWait == null) {
+        throw new IllegalStateException("drain timeout must be <= max drain wait (" + maxWait
+            + " by default) but was " + drain + ": raise maxDrainWait too, to at least " + drain);
+      }
+      if (drainTimeout == null) {
+        throw new IllegalStateException("max drain wait must be >= drain timeout (" + drain
+            + " by default) but was " + maxWait + ": lower drainTimeout too, to at most "
+            + maxWait);
+      }
+      throw new IllegalStateException("max drain wait must be >= drain timeout (" + drain
+          + ") but was " + maxWait);
+    }
   }
 }

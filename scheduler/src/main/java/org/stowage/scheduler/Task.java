@@ -42,14 +42,27 @@ public final class Task {
   private final Fileset inputs;
   private final TaskRecord record;
 
+  /**
+   * The defaults of the {@link Builder}'s options, in one place; each setter's Javadoc and
+   * README.md's Configuration section say the same. Unset, the name is the task's {@link #key()},
+   * there is no timeout, and the repository is the scheduler's.
+   */
+  private static final class Defaults {
+    static final Resources RESOURCES = Resources.empty();
+    static final int PRIORITY = 0;
+    static final Labels LABELS = Labels.empty();
+
+    private Defaults() {}
+  }
+
   private Task(Builder b) {
     this.key = "t" + KEYS.incrementAndGet();
     this.name = b.name != null ? b.name : key;
-    this.resources = b.resources != null ? b.resources : Resources.empty();
-    this.priority = b.priority != null ? b.priority : 0;
+    this.resources = b.resources != null ? b.resources : Defaults.RESOURCES;
+    this.priority = b.priority != null ? b.priority : Defaults.PRIORITY;
     this.exec = Objects.requireNonNull(b.exec);
     this.timeout = b.timeout;
-    this.labels = b.labels != null ? b.labels : Labels.empty();
+    this.labels = b.labels != null ? b.labels : Defaults.LABELS;
     this.repository = b.repository;
     this.inputs = b.inputs;
     this.record = new TaskRecord(this);
@@ -277,9 +290,9 @@ public final class Task {
     private Builder() {}
 
     /**
-     * Sets a human-readable name, used in logs and messages.
+     * Sets a human-readable name, used in logs and messages; default the task's {@link #key()}.
      *
-     * @param name the task's name
+     * @param name the task's name; not blank
      * @return this builder
      */
     public Builder name(String name) {
@@ -313,32 +326,41 @@ public final class Task {
     }
 
     /**
-     * Sets what to run.
+     * Sets what to run: the command and its environment. This or {@link #command} is required,
+     * once.
      *
      * @param exec the command and environment
      * @return this builder
      */
     public Builder exec(ExecConfig exec) {
-      requireUnset(this.exec, "exec");
+      requireExecUnset();
       this.exec = Objects.requireNonNull(exec, "exec");
       return this;
     }
 
     /**
-     * Sets the command to run, with no extra environment.
+     * Sets the command to run, with no extra environment. This or {@link #exec} is required, once.
      *
      * @param command the program and its arguments; not empty
      * @return this builder
      */
     public Builder command(String... command) {
+      requireExecUnset();
       return exec(ExecConfig.of(command));
+    }
+
+    /** Refuses a second command, naming the first but not its environment, which may be secret. */
+    private void requireExecUnset() {
+      ExecConfig set = this.exec;
+      requireUnset(set == null ? null : set.command(), "command");
     }
 
     /**
      * Sets how long one attempt may stage and run before it is killed; the task then ends DONE
-     * with a {@link TaskException.Kind#TIMED_OUT} error. Default: no limit.
+     * with a {@link TaskException.Kind#TIMED_OUT} error. Default: no limit; 100 years or more also
+     * means no limit.
      *
-     * @param timeout the limit of one attempt
+     * @param timeout the limit of one attempt; positive
      * @return this builder
      */
     public Builder timeout(Duration timeout) {

@@ -111,6 +111,41 @@ class BadInputTest {
   }
 
   @Test
+  void aDrainTimeoutLongerThanTheMaxDrainWaitIsRefusedAtBuildNotCutShort() {
+    // Alone, a drain timeout above the default max drain wait was silently cut to 500 ms.
+    IllegalStateException alone = assertThrows(IllegalStateException.class,
+        () -> Scheduler.newBuilder().cluster(cluster).drainTimeout(Duration.ofSeconds(1)).build());
+    assertEquals("drain timeout must be <= max drain wait (PT0.5S by default) but was PT1S:"
+        + " raise maxDrainWait too, to at least PT1S", alone.getMessage());
+    IllegalStateException shortWait = assertThrows(IllegalStateException.class,
+        () -> Scheduler.newBuilder().cluster(cluster).maxDrainWait(Duration.ofMillis(10)).build());
+    assertEquals("max drain wait must be >= drain timeout (PT0.05S by default) but was PT0.01S:"
+        + " lower drainTimeout too, to at most PT0.01S", shortWait.getMessage());
+    IllegalStateException both = assertThrows(IllegalStateException.class,
+        () -> Scheduler.newBuilder().cluster(cluster).drainTimeout(Duration.ofSeconds(2))
+            .maxDrainWait(Duration.ofSeconds(1)).build());
+    assertEquals("max drain wait must be >= drain timeout (PT2S) but was PT1S", both.getMessage());
+    // Raised together they build; so do two durations that both mean "never".
+    Scheduler.newBuilder().cluster(cluster).jmx(false).drainTimeout(Duration.ofSeconds(1))
+        .maxDrainWait(Duration.ofSeconds(1)).build().close();
+    Scheduler.newBuilder().cluster(cluster).jmx(false).drainTimeout(Duration.ofDays(400 * 365))
+        .maxDrainWait(Duration.ofDays(300 * 365)).build().close();
+  }
+
+  /** A min alloc larger than the cluster's largest used to be dropped from every request. */
+  @Test
+  void aMinAllocTheClusterCanNeverGiveIsRefusedAtBuild() throws Exception {
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Scheduler.newBuilder().cluster(cluster).minAlloc(cpuMem(128, 1)).build());
+    assertEquals("min alloc must be an alloc the cluster can give but was {cpu:128 mem:1GiB}"
+        + " (the largest alloc is {cpu:64 mem:256GiB}): lower minAlloc", e.getMessage());
+    try (Scheduler s = Scheduler.newBuilder().cluster(cluster).jmx(false)
+        .minAlloc(cpuMem(64, 256)).build()) {
+      stillServes(s);
+    }
+  }
+
+  @Test
   void aBadCommandArgumentIsRefusedNamingItsIndex() {
     NullPointerException nullArg = assertThrows(NullPointerException.class,
         () -> Task.newBuilder().command("echo", null));
@@ -167,6 +202,38 @@ class BadInputTest {
     NullPointerException slurmNull = assertThrows(NullPointerException.class,
         () -> SlurmCluster.newBuilder().environment(nullValue));
     assertEquals("environment variable TOKEN is null", slurmNull.getMessage());
+  }
+
+  @Test
+  void aSecondCommandIsRefusedNamingTheFirstButNeverItsEnvironment() {
+    Task.Builder b = Task.newBuilder()
+        .exec(new ExecConfig(List.of("env"), Map.of("TOKEN", "s3cr3t")));
+    IllegalStateException command = assertThrows(IllegalStateException.class,
+        () -> b.command("true"));
+    assertEquals("command was already set to [env]", command.getMessage());
+    IllegalStateException exec = assertThrows(IllegalStateException.class,
+        () -> b.exec(ExecConfig.of("true")));
+    assertEquals("command was already set to [env]", exec.getMessage());
+  }
+
+  @Test
+  void theSlurmBuilderRefusesBadValuesAtOnceNamingThem() {
+    IllegalArgumentException prefix = assertThrows(IllegalArgumentException.class,
+        () -> SlurmCluster.newBuilder().jobNamePrefix("my\njob"));
+    assertEquals("job name prefix must be letters, digits, '.', '-' or '_' but was \"my\\u000Ajob\"",
+        prefix.getMessage());
+    IllegalArgumentException partition = assertThrows(IllegalArgumentException.class,
+        () -> SlurmCluster.newBuilder().partition(" "));
+    assertEquals("partition must not be blank", partition.getMessage());
+    IllegalArgumentException pending = assertThrows(IllegalArgumentException.class,
+        () -> SlurmCluster.newBuilder().pendingTimeout(Duration.ofMillis(500)));
+    assertEquals("pending timeout must be >= 1s but was PT0.5S", pending.getMessage());
+    IllegalArgumentException keepalive = assertThrows(IllegalArgumentException.class,
+        () -> SlurmCluster.newBuilder().keepaliveInterval(Duration.ZERO));
+    assertEquals("keepalive interval must be > 0 but was PT0S", keepalive.getMessage());
+    IllegalStateException twice = assertThrows(IllegalStateException.class,
+        () -> SlurmCluster.newBuilder().partition("batch").partition("gpu"));
+    assertEquals("partition was already set to batch", twice.getMessage());
   }
 
   @Test

@@ -3,6 +3,7 @@ package org.stowage.scheduler;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.stowage.scheduler.Fixtures.WAIT;
 import static org.stowage.scheduler.Fixtures.cpuMem;
@@ -73,13 +74,12 @@ class ExtremeValuesTest {
 
   /** Each option set to 300 years: the scheduler still runs tasks, keeps allocs alive, closes. */
   @ParameterizedTest
-  @ValueSource(strings = {"drainTimeout", "maxDrainWait", "starvationThreshold",
+  @ValueSource(strings = {"maxDrainWait", "starvationThreshold",
       "maxAllocIdleTime", "keepaliveTimeout", "killTimeout", "closeTimeout", "allocBackoff",
       "statsRetention"})
   void aDurationOfCenturiesMeansNeverAndTheSchedulerKeepsWorking(String option)
       throws Exception {
     Map<String, UnaryOperator<Scheduler.Builder>> options = Map.of(
-        "drainTimeout", b -> b.drainTimeout(CENTURIES),
         "maxDrainWait", b -> b.maxDrainWait(CENTURIES),
         "starvationThreshold", b -> b.starvationThreshold(CENTURIES),
         "maxAllocIdleTime", b -> b.maxAllocIdleTime(CENTURIES),
@@ -106,6 +106,43 @@ class ExtremeValuesTest {
     int before = alloc.keepalives();
     await().atMost(WAIT).until(() -> alloc.isFreed() || alloc.keepalives() > before + 2);
     scheduler.close();
+    cluster.checkNoLeaks();
+  }
+
+  /**
+   * A drain timeout of centuries alone is refused: the default max drain wait (500 ms) would cut
+   * it short. With a max drain wait as long it means "never": the burst is gathered until close,
+   * no allocation is asked for, and closing ends its tasks.
+   */
+  @Test
+  void aDrainTimeoutOfCenturiesNeedsAMaxDrainWaitAsLongAndThenNothingRuns() throws Exception {
+    FakeTimeSource time = new FakeTimeSource();
+    FakeCluster cluster = Fixtures.fakeTimeCluster(time).build();
+    IllegalStateException refused = assertThrows(IllegalStateException.class,
+        () -> Scheduler.newBuilder().cluster(cluster).drainTimeout(CENTURIES).build());
+    assertTrue(refused.getMessage().startsWith("drain timeout must be <= max drain wait"
+        + " (PT0.5S by default) but was " + CENTURIES + ": raise maxDrainWait too"),
+        refused.getMessage());
+
+    Scheduler scheduler = Scheduler.newBuilder().cluster(cluster).timeSource(time)
+        .drainTimeout(CENTURIES).maxDrainWait(CENTURIES).jmx(false).build();
+    List<Task> tasks = List.of(Fixtures.task(1, 1), Fixtures.task(2, 2));
+    scheduler.submit(tasks);
+    for (Task t : tasks) {
+      await().atMost(WAIT).until(() -> t.status().waiting() == WaitReason.DRAINING);
+    }
+    time.advance(Duration.ofDays(365 * 50));
+    Task late = Fixtures.task(1, 1);
+    scheduler.submit(late);
+    await().atMost(WAIT).until(() -> late.status().waiting() == WaitReason.DRAINING);
+    for (Task t : tasks) {
+      assertEquals(WaitReason.DRAINING, t.status().waiting(), t::toString);
+    }
+    assertEquals(List.of(), cluster.requests(), "an allocation was asked for");
+    scheduler.close();
+    for (Task t : List.of(tasks.get(0), tasks.get(1), late)) {
+      assertEquals(TaskException.Kind.CLOSED, done(t).error().kind(), t::toString);
+    }
     cluster.checkNoLeaks();
   }
 

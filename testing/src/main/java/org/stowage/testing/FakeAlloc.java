@@ -3,6 +3,7 @@ package org.stowage.testing;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -17,9 +18,9 @@ import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.Resources;
 
 /**
- * An {@link Alloc} from a {@link FakeCluster}. Its execs are {@link FakeExec}s that the test ends by
- * hand, or that end by themselves after the cluster's exec duration; {@link #fail} makes its
- * keepalive fail, as if the machine behind it were gone.
+ * An {@link Alloc} from a {@link FakeCluster}. Its execs are {@link FakeExec}s that end as the
+ * cluster's {@link ExecPolicy} says (by default, when the test ends them by hand); {@link #fail}
+ * makes its keepalive fail, as if the machine behind it were gone.
  *
  * <p>Thread-safety: thread-safe.
  */
@@ -71,17 +72,12 @@ public final class FakeAlloc implements Alloc {
     if (why != null || freed) {
       throw new AllocLostException("alloc " + id + " is gone: " + (why != null ? why : "freed"));
     }
+    ExecAnswer answer = Objects.requireNonNull(cluster.execPolicy().answer(request),
+        "the exec policy answered null");
     FakeExec exec = new FakeExec(request, this);
     execs.add(exec);
     started.add(exec);
-    Duration d = cluster.execDuration();
-    if (d != null) {
-      if (d.isZero()) {
-        exec.succeed();
-      } else {
-        cluster.timeSource().schedule(d, exec::succeed);
-      }
-    }
+    exec.play(answer, cluster.timeSource());
     return exec;
   }
 

@@ -1,5 +1,9 @@
 package org.stowage.testing;
 
+import static org.stowage.scheduler.internal.Checks.requireNotNegative;
+import static org.stowage.scheduler.internal.Checks.requirePositive;
+import static org.stowage.scheduler.internal.Checks.requireUnset;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,9 +25,11 @@ import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.TimeSource;
 
 /**
- * A {@link Cluster} for tests. Allocation requests are answered by hand (take the next request,
- * look at its requirements, grant or fail it), or at once from the largest alloc shape or a menu of
- * shapes. Every request is recorded, and {@link #checkNoLeaks()} finds allocs that were never freed
+ * A {@link Cluster} for tests. Each allocation request is answered as the cluster's
+ * {@link AllocPolicy} says: by hand (the default: take the next request, look at its
+ * requirements, grant or fail it), or at once, granting an alloc sized by the largest alloc shape
+ * or a menu of shapes, or refusing it. Each exec its allocs start ends as its {@link ExecPolicy}
+ * says. Every request is recorded, and {@link #checkNoLeaks()} finds allocs that were never freed
  * and execs that never ended, with the stack where each began.
  *
  * <pre>{@code
@@ -34,18 +40,27 @@ import org.stowage.scheduler.TimeSource;
  * alloc.takeExec(Duration.ofSeconds(5)).succeed();
  * }</pre>
  *
+ * <p><b>Execs wait for the test unless told otherwise</b>, even on an
+ * {@linkplain Builder#automatic() automatic} cluster: a task runs until the test ends its exec
+ * ({@link FakeAlloc#takeExec}, then {@link FakeExec#succeed()}). For a cluster that runs
+ * everything by itself, add an exec policy:
+ *
+ * <pre>{@code
+ * FakeCluster cluster = FakeCluster.newBuilder()
+ *     .automatic().execPolicy(ExecPolicy.succeed()).build();
+ * }</pre>
+ *
  * <p>Thread-safety: thread-safe.
  */
 public final class FakeCluster implements Cluster {
 
-  private final @Nullable Resources maxAlloc;
-  private final List<Resources> menu;
-  private final boolean automatic;
-  private final int quota;
-  private final @Nullable Duration execDuration;
+  private static final AtomicInteger CLUSTERS = new AtomicInteger();
+
+  private final AllocPolicy policy;
+  private final AllocPolicy sizing;
+  private final ExecPolicy execPolicy;
   private final Duration keepaliveInterval;
   private final TimeSource time;
-  private static final AtomicInteger CLUSTERS = new AtomicInteger();
 
   private final int id = CLUSTERS.incrementAndGet();
   private final AtomicInteger ids = new AtomicInteger();
@@ -53,14 +68,13 @@ public final class FakeCluster implements Cluster {
   private final BlockingQueue<Request> unanswered = new LinkedBlockingQueue<>();
   private final List<FakeAlloc> allocs = new CopyOnWriteArrayList<>();
 
-  private FakeCluster(Builder b) {
-    this.maxAlloc = b.maxAlloc;
-    this.menu = List.copyOf(b.menu);
-    this.automatic = b.automatic;
-    this.quota = b.quota;
-    this.execDuration = b.execDuration;
-    this.keepaliveInterval = b.keepaliveInterval;
-    this.time = b.time;
+  private FakeCluster(AllocPolicy policy, AllocPolicy sizing, ExecPolicy execPolicy,
+      Duration keepaliveInterval, TimeSource time) {
+    this.policy = policy;
+    this.sizing = sizing;
+    this.execPolicy = execPolicy;
+    this.keepaliveInterval = keepaliveInterval;
+    this.time = time;
   }
 
   /**
@@ -72,36 +86,51 @@ public final class FakeCluster implements Cluster {
     return new Builder();
   }
 
+  /**
+   * Records the request and answers it as the cluster's {@link AllocPolicy} says: the returned
+   * future is already complete unless the request is left to the test. An exception the policy
+   * throws fails the future with it.
+   */
   @Override
   public CompletableFuture<Alloc> allocate(Requirements requirements, Labels labels) {
     Request r = new Request(requirements, labels);
     requests.add(r);
-    if (!automatic) {
-      unanswered.add(r);
+    AllocAnswer answer;
+    try {
+      answer = Objects.requireNonNull(policy.answer(r), "the alloc policy answered null");
+    } catch (RuntimeException e) {
+      r.fail(e);
       return r.future;
     }
-    if (quota > 0 && liveAllocs() >= quota) {
-      r.fail(new AllocationException(AllocationException.Kind.NOT_NOW,
-          "quota of " + quota + " allocs reached"));
-    } else {
-      try {
-        r.grant();
-      } catch (AllocationException e) {
-        // grant() failed the request's future with it; the caller sees it there
+    switch (answer.kind()) {
+      case BY_HAND -> unanswered.add(r);
+      case REFUSE -> r.fail(answer.refusal());
+      case GRANT -> {
+        Resources shape = answer.shape();
+        if (shape != null) {
+          r.grant(shape);
+        } else {
+          try {
+            r.grant();
+          } catch (AllocationException e) {
+            // grant() failed the request's future with it; the caller sees it there
+          }
+        }
       }
+      default -> throw new AssertionError(answer);
     }
     return r.future;
   }
 
+  /**
+   * Says never to needs larger than the {@linkplain Builder#maxAlloc largest alloc} or than every
+   * shape of the {@linkplain Builder#menu menu}, or that the {@linkplain Builder#allocPolicy alloc
+   * policy}'s {@link AllocPolicy#admission} refuses; possible otherwise.
+   */
   @Override
   public Admission canAllocate(Resources resources) {
-    if (maxAlloc != null && !resources.fitsIn(maxAlloc)) {
-      return Admission.never("the largest alloc is " + maxAlloc);
-    }
-    if (!menu.isEmpty() && menu.stream().noneMatch(resources::fitsIn)) {
-      return Admission.never("no alloc shape holds it; the shapes are " + menu);
-    }
-    return Admission.yes();
+    Admission shaped = sizing.admission(resources);
+    return shaped.possible() ? policy.admission(resources) : shaped;
   }
 
   /**
@@ -211,8 +240,8 @@ public final class FakeCluster implements Cluster {
     return id;
   }
 
-  @Nullable Duration execDuration() {
-    return execDuration;
+  ExecPolicy execPolicy() {
+    return execPolicy;
   }
 
   Duration keepaliveInterval() {
@@ -221,49 +250,6 @@ public final class FakeCluster implements Cluster {
 
   TimeSource timeSource() {
     return time;
-  }
-
-  private Resources shapeFor(Requirements req) {
-    Resources want = req.max();
-    if (!menu.isEmpty()) {
-      Resources best = null;
-      for (Resources shape : menu) {
-        if (req.min().fitsIn(shape)) {
-          boolean holdsAll = want.fitsIn(shape);
-          boolean bestHoldsAll = best != null && want.fitsIn(best);
-          if (best == null
-              || (holdsAll && (!bestHoldsAll || weight(shape) < weight(best)))
-              || (!holdsAll && !bestHoldsAll && weight(shape) > weight(best))) {
-            best = shape;
-          }
-        }
-      }
-      if (best == null) {
-        throw new AllocationException(AllocationException.Kind.NEVER,
-            "no alloc shape holds " + req.min() + "; the shapes are " + menu);
-      }
-      return best;
-    }
-    if (maxAlloc != null) {
-      if (!req.min().fitsIn(maxAlloc)) {
-        throw new AllocationException(AllocationException.Kind.NEVER,
-            req.min() + " is larger than the largest alloc " + maxAlloc);
-      }
-      return want.min(maxAlloc).max(req.min());
-    }
-    return want;
-  }
-
-  private double weight(Resources shape) {
-    double sum = 0;
-    for (String name : shape.names()) {
-      double largest = 0;
-      for (Resources s : menu) {
-        largest = Math.max(largest, s.get(name));
-      }
-      sum += shape.get(name) / largest;
-    }
-    return sum;
   }
 
   /**
@@ -299,6 +285,16 @@ public final class FakeCluster implements Cluster {
     }
 
     /**
+     * Returns the cluster the request was sent to, for a policy that answers by its state (for
+     * example {@link FakeCluster#liveAllocs()}).
+     *
+     * @return the cluster
+     */
+    public FakeCluster cluster() {
+      return FakeCluster.this;
+    }
+
+    /**
      * Returns true if the scheduler cancelled the request.
      *
      * @return whether the request was cancelled
@@ -321,12 +317,16 @@ public final class FakeCluster implements Cluster {
      * largest alloc, or the best shape of the menu.
      *
      * @return the alloc
+     * @throws AllocationException of kind {@code NEVER} if no alloc of the cluster can hold the
+     *     request's minimum; the request then fails with it
      */
     public FakeAlloc grant() {
-      Resources shape;
-      try {
-        shape = shapeFor(requirements);
-      } catch (AllocationException e) {
+      AllocAnswer sized = sizing.answer(this);
+      Resources shape = sized.shape();
+      if (sized.kind() != AllocAnswer.Kind.GRANT || shape == null) {
+        AllocationException e = sized.kind() == AllocAnswer.Kind.REFUSE ? sized.refusal()
+            : new AllocationException(AllocationException.Kind.NEVER,
+                "the cluster's sizing answered " + sized);
         fail(e);
         throw e;
       }
@@ -365,120 +365,202 @@ public final class FakeCluster implements Cluster {
   }
 
   /**
-   * Builds a {@link FakeCluster}. By default requests wait to be answered by hand, any size may be
-   * allocated, execs wait to be ended by hand and keepalives ask to be renewed every 100 ms.
+   * Builds a {@link FakeCluster}. Each option may be set once, and each setter refuses a bad value
+   * at once; {@link #build()} refuses options that contradict each other. By default requests wait
+   * to be answered by hand, any size may be allocated, execs wait to be ended by hand and
+   * keepalives ask to be renewed every 100 ms.
    *
    * <p>Thread-safety: not thread-safe.
    */
   public static final class Builder {
+
+    /** The defaults of the options, in one place; the setters' Javadoc says the same. */
+    private static final class Defaults {
+      static final AllocPolicy ALLOC_POLICY = AllocPolicy.byHand();
+      /** Grants what the request asks for at most: its {@code max()}. */
+      static final AllocPolicy SIZING = request -> AllocAnswer.grant(request.requirements().max());
+      static final ExecPolicy EXEC_POLICY = ExecPolicy.byHand();
+      static final Duration KEEPALIVE_INTERVAL = Duration.ofMillis(100);
+
+      private Defaults() {}
+    }
+
     private @Nullable Resources maxAlloc;
-    private final List<Resources> menu = new ArrayList<>();
-    private boolean automatic;
-    private int quota;
+    private @Nullable List<Resources> menu;
+    private @Nullable Boolean automatic;
+    private @Nullable AllocPolicy allocPolicy;
+    private @Nullable Integer quota;
     private @Nullable Duration execDuration;
-    private Duration keepaliveInterval = Duration.ofMillis(100);
-    private TimeSource time = TimeSource.system();
+    private @Nullable ExecPolicy execPolicy;
+    private @Nullable Duration keepaliveInterval;
+    private @Nullable TimeSource time;
 
     private Builder() {}
 
     /**
-     * Sets the largest alloc: larger needs are refused by {@link #canAllocate}, and granted allocs
-     * are capped at it.
+     * Sets the largest alloc: larger needs are refused by {@link #canAllocate}, and allocs sized by
+     * the cluster ({@link Request#grant()}, {@link #automatic()}, {@link AllocAnswer#grant()}) are
+     * the request's {@code max()} capped at it, as {@link AllocPolicy#maxAlloc} grants. Default:
+     * any size, the request's {@code max()}. Not with a {@link #menu}.
      *
      * @param maxAlloc the largest alloc
      * @return this builder
      */
     public Builder maxAlloc(Resources maxAlloc) {
+      requireUnset(this.maxAlloc, "max alloc");
       this.maxAlloc = Objects.requireNonNull(maxAlloc, "maxAlloc");
       return this;
     }
 
     /**
-     * Sets the alloc shapes the cluster has; a grant picks the smallest that holds the request.
+     * Sets the alloc shapes the cluster has: needs no shape holds are refused by
+     * {@link #canAllocate}, and an alloc sized by the cluster is the smallest shape that holds the
+     * whole request, as {@link AllocPolicy#menu} grants. Default: any size. Not with a
+     * {@link #maxAlloc}.
      *
      * @param shapes the shapes; at least one
      * @return this builder
      */
     public Builder menu(Resources... shapes) {
-      if (shapes.length == 0) {
-        throw new IllegalArgumentException("menu must not be empty");
-      }
-      menu.addAll(List.of(shapes));
+      requireUnset(this.menu, "menu");
+      Objects.requireNonNull(shapes, "shapes");
+      this.menu = new MenuPolicy(java.util.Arrays.asList(shapes)).shapes();
       return this;
     }
 
     /**
-     * Makes the cluster grant every request at once, sized as {@link Request#grant()} does.
+     * Makes the cluster grant every request at once, sized as {@link Request#grant()} does: the
+     * {@linkplain AllocPolicy#grantAll() grant-all policy}. Its execs still wait for the test to
+     * end them unless an {@link #execPolicy} or {@link #execDuration} says otherwise. Not with an
+     * {@link #allocPolicy}.
      *
      * @return this builder
      */
     public Builder automatic() {
+      requireUnset(this.automatic, "automatic");
       this.automatic = true;
       return this;
     }
 
     /**
-     * Limits an automatic cluster to {@code allocs} live allocs; further requests fail with
-     * {@link AllocationException.Kind#NOT_NOW}.
+     * Sets how the cluster answers each allocation request; default {@link AllocPolicy#byHand()},
+     * every request waiting for the test. Not with {@link #automatic()}, which is
+     * {@code allocPolicy(AllocPolicy.grantAll())}.
+     *
+     * @param policy answers each request
+     * @return this builder
+     */
+    public Builder allocPolicy(AllocPolicy policy) {
+      requireUnset(this.allocPolicy, "alloc policy");
+      this.allocPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Limits the cluster to {@code allocs} live allocs: while it has that many, further requests
+     * fail with {@link AllocationException.Kind#NOT_NOW}, whatever the policy would have answered
+     * ({@link AllocPolicy#quota}); the others are answered as without a quota, by hand included.
+     * Default: no limit.
      *
      * @param allocs the most live allocs, at least 1
      * @return this builder
      */
     public Builder quota(int allocs) {
-      if (allocs < 1) {
-        throw new IllegalArgumentException("quota must be >= 1 but was " + allocs);
-      }
-      this.quota = allocs;
+      requireUnset(this.quota, "quota");
+      this.quota = requirePositive(allocs, "quota");
       return this;
     }
 
     /**
      * Makes every exec succeed by itself {@code duration} after it starts (at once if zero), on the
-     * cluster's time source.
+     * cluster's time source: {@code execPolicy(ExecPolicy.succeedAfter(duration))}. Not with an
+     * {@link #execPolicy}.
      *
      * @param duration how long each exec runs; not negative
      * @return this builder
      */
     public Builder execDuration(Duration duration) {
-      if (duration.isNegative()) {
-        throw new IllegalArgumentException("exec duration must be >= 0 but was " + duration);
-      }
-      this.execDuration = duration;
+      requireUnset(this.execDuration, "exec duration");
+      this.execDuration = requireNotNegative(duration, "exec duration");
       return this;
     }
 
     /**
-     * Sets the interval allocs ask for between keepalives.
+     * Sets how each exec ends; default {@link ExecPolicy#byHand()}, every exec running until the
+     * test ends it or the scheduler kills it. {@link ExecPolicy#succeed()} ends each at once. Not
+     * with an {@link #execDuration}.
      *
-     * @param interval the delay each keepalive answers with
+     * @param policy answers each exec as it starts
+     * @return this builder
+     */
+    public Builder execPolicy(ExecPolicy policy) {
+      requireUnset(this.execPolicy, "exec policy");
+      this.execPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Sets the interval allocs ask for between keepalives; default 100 ms.
+     *
+     * @param interval the delay each keepalive answers with; positive
      * @return this builder
      */
     public Builder keepaliveInterval(Duration interval) {
-      this.keepaliveInterval = Objects.requireNonNull(interval, "interval");
+      requireUnset(this.keepaliveInterval, "keepalive interval");
+      this.keepaliveInterval = requirePositive(interval, "keepalive interval");
       return this;
     }
 
     /**
-     * Sets the time source for exec durations; default the system's.
+     * Sets the time source of exec durations and delays; default {@link TimeSource#system()}.
      *
      * @param time the time source
      * @return this builder
      */
     public Builder timeSource(TimeSource time) {
+      requireUnset(this.time, "time source");
       this.time = Objects.requireNonNull(time, "time");
       return this;
     }
 
     /**
-     * Builds the cluster.
+     * Builds the cluster. The builder may be used again to build another.
      *
      * @return the cluster
+     * @throws IllegalStateException if options contradict each other: a max alloc and a menu,
+     *     {@code automatic()} and an alloc policy, or an exec duration and an exec policy
      */
     public FakeCluster build() {
-      if (maxAlloc != null && !menu.isEmpty()) {
-        throw new IllegalStateException("set either a max alloc or a menu, not both");
+      Resources largest = maxAlloc;
+      List<Resources> shapes = menu;
+      if (largest != null && shapes != null) {
+        throw new IllegalStateException("set either a max alloc or a menu, not both: max alloc "
+            + largest + ", menu " + shapes);
       }
-      return new FakeCluster(this);
+      AllocPolicy custom = allocPolicy;
+      if (automatic != null && custom != null) {
+        throw new IllegalStateException("set either automatic() or an alloc policy, not both:"
+            + " automatic() is allocPolicy(AllocPolicy.grantAll())");
+      }
+      Duration duration = execDuration;
+      ExecPolicy execs = execPolicy;
+      if (duration != null && execs != null) {
+        throw new IllegalStateException("set either an exec duration or an exec policy, not both:"
+            + " execDuration(" + duration + ") is execPolicy(ExecPolicy.succeedAfter(" + duration
+            + "))");
+      }
+      AllocPolicy sizing = largest != null ? AllocPolicy.maxAlloc(largest)
+          : shapes != null ? new MenuPolicy(shapes) : Defaults.SIZING;
+      AllocPolicy policy = custom != null ? custom
+          : automatic != null ? AllocPolicy.grantAll() : Defaults.ALLOC_POLICY;
+      if (quota != null) {
+        policy = AllocPolicy.quota(quota, policy);
+      }
+      return new FakeCluster(policy, sizing,
+          execs != null ? execs
+              : duration != null ? ExecPolicy.succeedAfter(duration) : Defaults.EXEC_POLICY,
+          keepaliveInterval != null ? keepaliveInterval : Defaults.KEEPALIVE_INTERVAL,
+          time != null ? time : TimeSource.system());
     }
   }
 }

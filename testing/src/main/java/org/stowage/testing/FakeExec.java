@@ -1,19 +1,22 @@
 package org.stowage.testing;
 
-import java.util.concurrent.CompletableFuture;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
+import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Digest;
 import org.stowage.repository.FileRef;
 import org.stowage.repository.Fileset;
 import org.stowage.scheduler.Exec;
 import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.ExecResult;
+import org.stowage.scheduler.TimeSource;
 
 /**
  * An {@link Exec} that a test ends by hand ({@link #succeed()}, {@link #exit(int)},
- * {@link #fail(Throwable)}) or that its {@link FakeAlloc} ends after a set duration.
+ * {@link #fail(Throwable)}) or that ends as the cluster's {@link ExecPolicy} said when it started.
  *
  * <p>Thread-safety: thread-safe.
  */
@@ -29,6 +32,7 @@ public final class FakeExec implements Exec {
   private final Map<String, FileRef> outputs = new ConcurrentSkipListMap<>();
   private volatile boolean killed;
   private volatile boolean runningWhenFreed;
+  private volatile TimeSource.@Nullable Cancellable scripted;
 
   FakeExec(ExecRequest request, FakeAlloc alloc) {
     this.request = request;
@@ -69,6 +73,10 @@ public final class FakeExec implements Exec {
   public void kill() {
     killed = true;
     result.complete(new ExecResult(KILLED_EXIT_CODE, "", "killed", Fileset.empty()));
+    TimeSource.Cancellable end = scripted;
+    if (end != null) {
+      end.cancel();
+    }
   }
 
   /**
@@ -141,6 +149,32 @@ public final class FakeExec implements Exec {
    */
   public boolean fail(Throwable cause) {
     return result.completeExceptionally(cause);
+  }
+
+  /** Ends the exec as {@code answer} says: now, later on {@code time}, or never by itself. */
+  void play(ExecAnswer answer, TimeSource time) {
+    if (answer.isByHand()) {
+      return;
+    }
+    Duration delay = answer.delay();
+    if (delay.isZero()) {
+      answer.end(this);
+    } else {
+      TimeSource.Cancellable end = time.schedule(delay, () -> answer.end(this));
+      scripted = end;
+      if (isDone()) { // ended meanwhile (killed): the timer must not linger
+        end.cancel();
+      }
+    }
+  }
+
+  /**
+   * Ends the exec with {@code exitCode}, the given text and {@code files} written as outputs on
+   * top of those written so far; false if it had already ended.
+   */
+  boolean finish(int exitCode, String stdout, String stderr, Map<String, String> files) {
+    files.forEach(this::output);
+    return complete(new ExecResult(exitCode, stdout, stderr, Fileset.of(outputs)));
   }
 
   Throwable startedAt() {

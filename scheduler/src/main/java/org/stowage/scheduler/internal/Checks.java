@@ -137,4 +137,20 @@ public final class Checks {
     }
     return n;
   }
+
+  /** Returns {@code n} if it is positive. */
+  public static long requirePositive(long n, String what) {
+    if (n <= 0) {
+      throw new IllegalArgumentException(what + " must be > 0 but was " + n);
+    }
+    return n;
+  }
+
+  /** Returns {@code x} if it is positive and finite (so not NaN). */
+  public static double requirePositiveFinite(double x, String what) {
+    if (!(x > 0) || Double.isInfinite(x)) {
+      throw new IllegalArgumentException(what + " must be > 0 and finite but was " + x);
+    }
+    return x;
+  }
 }

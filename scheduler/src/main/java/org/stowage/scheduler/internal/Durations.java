@@ -33,6 +33,19 @@ public final class Durations {
   }
 
   /**
+   * Compares two durations as the engine sees them: every duration of {@link #FOREVER} or more is
+   * the same "never", and every negative one is zero.
+   *
+   * @param a a duration
+   * @param b another duration
+   * @return a negative number, zero or a positive number as {@code a} is shorter than, as long as
+   *     or longer than {@code b}
+   */
+  public static int compare(Duration a, Duration b) {
+    return Long.compare(nanos(a), nanos(b));
+  }
+
+  /**
    * Returns {@code d} in nanoseconds, at most {@link #FOREVER}'s and at least 0.
    *
    * @param d a duration

@@ -1,5 +1,7 @@
 package org.stowage.scheduler.local;
 
+import static org.stowage.scheduler.internal.Checks.requirePositive;
+import static org.stowage.scheduler.internal.Checks.requirePositiveFinite;
 import static org.stowage.scheduler.internal.Checks.requireUnset;
 
 import java.io.IOException;
@@ -415,8 +417,9 @@ public final class LocalCluster implements Cluster, AutoCloseable {
   }
 
   /**
-   * Builds a {@link LocalCluster}. Each option may be set once; unset ones default to this
-   * machine's size and a new temporary work directory.
+   * Builds a {@link LocalCluster}. Each option may be set once, and each setter refuses a bad value
+   * at once. Unset options default to this machine's size and a new temporary work directory,
+   * worked out in one place, {@link #build()}.
    *
    * <p>Thread-safety: not thread-safe; build on one thread.
    */
@@ -438,16 +441,13 @@ public final class LocalCluster implements Cluster, AutoCloseable {
      */
     public Builder cpu(double cpu) {
       requireUnset(this.cpu, "cpu");
-      if (!(cpu > 0) || Double.isInfinite(cpu)) {
-        throw new IllegalArgumentException("cpu must be > 0 and finite but was " + cpu);
-      }
-      this.cpu = cpu;
+      this.cpu = requirePositiveFinite(cpu, "cpu");
       return this;
     }
 
     /**
      * Sets how many bytes of memory the cluster hands out in all; default the machine's physical
-     * memory.
+     * memory (the JVM's maximum heap if the platform does not say).
      *
      * @param bytes the amount of memory in bytes
      * @return this builder
@@ -455,10 +455,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
      */
     public Builder memory(long bytes) {
       requireUnset(this.memory, "memory");
-      if (bytes <= 0) {
-        throw new IllegalArgumentException("memory must be > 0 but was " + bytes);
-      }
-      this.memory = bytes;
+      this.memory = requirePositive(bytes, "memory");
       return this;
     }
 
@@ -488,7 +485,8 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     }
 
     /**
-     * Builds the cluster.
+     * Builds the cluster, filling in the defaults of unset options: this machine's cpus and memory,
+     * and a new temporary work directory.
      *
      * @return the cluster
      * @throws UncheckedIOException if the work directory cannot be created

@@ -1,6 +1,8 @@
 package org.stowage.scheduler.slurm;
 
+import static org.stowage.scheduler.internal.Checks.quote;
 import static org.stowage.scheduler.internal.Checks.requireEnvironment;
+import static org.stowage.scheduler.internal.Checks.requireNotBlank;
 import static org.stowage.scheduler.internal.Checks.requirePositive;
 import static org.stowage.scheduler.internal.Checks.requireUnset;
 
@@ -41,6 +43,7 @@ import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.internal.Admissions;
 import org.stowage.scheduler.internal.DaemonThreads;
+import org.stowage.scheduler.internal.Durations;
 import org.stowage.scheduler.internal.Sandbox;
 import org.stowage.scheduler.internal.SandboxAlloc;
 
@@ -134,10 +137,10 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
     this.partition = b.partition;
     this.sharedDir = sharedDir;
     this.ownsSharedDir = ownsSharedDir;
-    this.jobPrefix = (b.jobNamePrefix != null ? b.jobNamePrefix : "stowage") + "-"
-        + UUID.randomUUID().toString().substring(0, 8);
+    this.jobPrefix = (b.jobNamePrefix != null ? b.jobNamePrefix : Builder.DEFAULT_JOB_NAME_PREFIX)
+        + "-" + UUID.randomUUID().toString().substring(0, 8);
     this.keepaliveInterval = b.keepaliveInterval != null ? b.keepaliveInterval
-        : Duration.ofSeconds(2);
+        : Builder.DEFAULT_KEEPALIVE_INTERVAL;
     this.pendingTimeout = b.pendingTimeout;
     this.nodes = List.copyOf(nodes);
     Resources max = Resources.empty();
@@ -359,17 +362,29 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
     }
   }
 
+  /**
+   * Returns the salloc command for a job of {@code cpus} and {@code mib} named {@code name}: in
+   * {@code partition} unless null, giving up after {@code pendingTimeout} (whole seconds, at most
+   * what Slurm's integer holds) unless it is null or 100 years or more, which mean "never".
+   */
+  static List<String> sallocCommand(String name, long cpus, long mib, @Nullable String partition,
+      @Nullable Duration pendingTimeout) {
+    List<String> cmd = new ArrayList<>(List.of("salloc", "--no-shell", "-N1", "-n1", "-c",
+        Long.toString(cpus), String.format(Locale.ROOT, "--mem=%dM", mib), "-J", name));
+    if (partition != null) {
+      cmd.add("--partition=" + partition);
+    }
+    if (pendingTimeout != null && !Durations.isForever(pendingTimeout)) {
+      cmd.add("--immediate="
+          + Math.max(1, Math.min(Integer.MAX_VALUE, pendingTimeout.toSeconds())));
+    }
+    return cmd;
+  }
+
   /** Runs salloc for pending request {@code n} and completes its future; on a cluster thread. */
   private void runSalloc(int n, Pending p, String name, long cpus, long mib, double disk) {
     try {
-      List<String> cmd = new ArrayList<>(List.of("salloc", "--no-shell", "-N1", "-n1", "-c",
-          Long.toString(cpus), String.format(Locale.ROOT, "--mem=%dM", mib), "-J", name));
-      if (partition != null) {
-        cmd.add("--partition=" + partition);
-      }
-      if (pendingTimeout != null) {
-        cmd.add("--immediate=" + Math.max(1, pendingTimeout.toSeconds()));
-      }
+      List<String> cmd = sallocCommand(name, cpus, mib, partition, pendingTimeout);
       if (p.future.isDone()) {
         return;
       }
@@ -517,11 +532,16 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
 
 
   /**
-   * Builds a {@link SlurmCluster}. Each option may be set once.
+   * Builds a {@link SlurmCluster}. Each option may be set once, and each setter refuses a bad value
+   * at once. The defaults of unset options are the constants below and, for the environment and
+   * the shared directory, worked out by {@link #build()}.
    *
    * <p>Thread-safety: not thread-safe; build on one thread.
    */
   public static final class Builder {
+    private static final String DEFAULT_JOB_NAME_PREFIX = "stowage";
+    private static final Duration DEFAULT_KEEPALIVE_INTERVAL = Duration.ofSeconds(2);
+
     private @Nullable Map<String, String> environment;
     private @Nullable String partition;
     private @Nullable Path sharedDir;
@@ -553,16 +573,12 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
     /**
      * Sets the partition to allocate in; default: the cluster's default partition.
      *
-     * @param partition the partition's name
+     * @param partition the partition's name; not blank
      * @return this builder
      */
     public Builder partition(String partition) {
       requireUnset(this.partition, "partition");
-      Objects.requireNonNull(partition, "partition");
-      if (partition.isBlank()) {
-        throw new IllegalArgumentException("partition must not be blank");
-      }
-      this.partition = partition;
+      this.partition = requireNotBlank(partition, "partition");
       return this;
     }
 
@@ -595,7 +611,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
       Objects.requireNonNull(prefix, "prefix");
       if (!prefix.matches("[A-Za-z0-9._-]+")) {
         throw new IllegalArgumentException(
-            "job name prefix must be letters, digits, '.', '-' or '_' but was '" + prefix + "'");
+            "job name prefix must be letters, digits, '.', '-' or '_' but was " + quote(prefix));
       }
       this.jobNamePrefix = prefix;
       return this;
@@ -604,7 +620,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
     /**
      * Sets how long the scheduler may wait between keepalives of a healthy alloc; default 2 s.
      *
-     * @param interval the delay between keepalives
+     * @param interval the delay between keepalives; positive
      * @return this builder
      */
     public Builder keepaliveInterval(Duration interval) {
@@ -616,9 +632,10 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
     /**
      * Sets how long a job may stay pending before the allocation fails with {@code NOT_NOW}
      * ({@code salloc --immediate}, whole seconds), so that the scheduler backs off and may free
-     * idle allocs that block it. Default: wait as long as Slurm keeps the job pending.
+     * idle allocs that block it. Default: wait as long as Slurm keeps the job pending, as does a
+     * timeout of 100 years or more.
      *
-     * @param timeout how long a job may stay pending
+     * @param timeout how long a job may stay pending; at least one second
      * @return this builder
      */
     public Builder pendingTimeout(Duration timeout) {
