@@ -309,7 +309,7 @@ final class Packer {
       Index(List<Group<T>> groups, Packer packer) {
         this.scaleVersion = packer.scaleVersion;
         int n = groups.size();
-        order = groups.toArray(new Group[0]);
+        order = (Group<T>[]) groups.toArray(new Group<?>[0]);
         double[] size = new double[n];
         java.util.IdentityHashMap<Group<T>, Double> sizeOf = new java.util.IdentityHashMap<>();
         for (Group<T> g : groups) {
