@@ -3,7 +3,6 @@ package org.stowage.scheduler;
 import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
-import org.stowage.scheduler.internal.StatsJson;
 
 /**
  * What a scheduler knows, at one moment: running totals, its allocs and its tasks. Taken with

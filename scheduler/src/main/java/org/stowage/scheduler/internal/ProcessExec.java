@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -65,7 +64,6 @@ public abstract class ProcessExec implements Exec {
   private final Executor executor;
   private final ScheduledExecutorService timer;
   private final Process process;
-  private final Map<String, Sandbox.Stamp> inputs;
   private final OutputTail stdout = new OutputTail(TAIL_BYTES);
   private final OutputTail stderr = new OutputTail(TAIL_BYTES);
   private final AtomicReference<@Nullable Stop> stop = new AtomicReference<>();
@@ -83,11 +81,11 @@ public abstract class ProcessExec implements Exec {
    * @param repository the alloc's repository, which the outputs are collected into
    * @param executor runs the exec's work
    * @param timer runs delayed work such as a forced kill
-   * @param launched the started process, and what its inputs were when laid out
+   * @param process the process {@link #launch} started
    */
   protected ProcessExec(String backend, ExecRequest request, String allocId, Path sandbox,
       FileRepository repository, Executor executor, ScheduledExecutorService timer,
-      Launched launched) {
+      Process process) {
     this.backend = backend;
     this.request = request;
     this.allocId = allocId;
@@ -95,17 +93,8 @@ public abstract class ProcessExec implements Exec {
     this.repository = repository;
     this.executor = executor;
     this.timer = timer;
-    this.process = launched.process();
-    this.inputs = launched.inputs();
+    this.process = process;
   }
-
-  /**
-   * A process started in its sandbox, and what its inputs were when laid out.
-   *
-   * @param process the process
-   * @param inputs each input file's {@link Sandbox.Stamp}, by path
-   */
-  protected record Launched(Process process, Map<String, Sandbox.Stamp> inputs) {}
 
   /** Makes the builder of an exec's process, once its sandbox exists. */
   @FunctionalInterface
@@ -131,21 +120,21 @@ public abstract class ProcessExec implements Exec {
    * @param program what is started, for the message when it cannot be
    * @param builder makes the process builder
    * @param environment variables set after the request's
-   * @return the started process, and its inputs' stamps
+   * @return the started process
    * @throws java.io.UncheckedIOException if the sandbox cannot be laid out or the process cannot
    *     be started
    * @throws RuntimeException as {@link Sandbox#create} throws it; in every case the sandbox is
    *     then removed
    */
-  protected static Launched launch(ExecRequest request, String allocId, Path sandbox,
+  protected static Process launch(ExecRequest request, String allocId, Path sandbox,
       FileRepository repository, String program, Builder builder,
       Map<String, String> environment) {
     try {
-      Map<String, Sandbox.Stamp> inputs = Sandbox.create(sandbox, request.inputs(), repository);
+      Sandbox.create(sandbox, request.inputs(), repository);
       ProcessBuilder b = builder.get().directory(sandbox.toFile());
       b.environment().putAll(request.config().environment());
       b.environment().putAll(environment);
-      return new Launched(b.start(), inputs);
+      return b.start();
     } catch (IOException | RuntimeException e) {
       try {
         Sandbox.delete(sandbox);
@@ -332,17 +321,7 @@ public abstract class ProcessExec implements Exec {
       @Nullable AllocLostException lost = stopped ? null : lostWhenEnded();
       @Nullable ExecResult r = null;
       @Nullable Throwable failure = null;
-      List<String> tampered = Sandbox.tampered(sandbox, request.inputs(), inputs, repository);
-      if (!tampered.isEmpty()) {
-        log.log(Level.WARNING, "exec " + request.id() + " on alloc " + allocId + " changed its"
-            + " input " + String.join(", ", tampered) + " in place; the objects were removed");
-      }
-      if (lost == null && !tampered.isEmpty() && !stopped) {
-        failure = new IllegalStateException("exec " + request.id() + " on alloc " + allocId
-            + " changed its input " + String.join(", ", tampered) + " in place. Inputs are shared"
-            + " read-only copies of repository objects: write to a copy, or to " + Sandbox.OUT
-            + "/. The changed objects were removed from the alloc's repository.");
-      } else if (lost == null) {
+      if (lost == null) {
         try {
           Fileset outputs = stopped ? Fileset.empty() : Sandbox.collectOutputs(sandbox, repository);
           r = new ExecResult(process.exitValue(), stdout.text(), stderr.text(), outputs);

@@ -10,11 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Digest;
 import org.stowage.repository.FileRef;
 import org.stowage.repository.FileRepository;
@@ -49,8 +47,6 @@ public final class Sandbox {
    * @param dir the directory to create
    * @param inputs the files to lay out, by relative path
    * @param repository holds the inputs' objects
-   * @return an empty map: with inputs that are the exec's own copies, there is nothing for
-   *     {@link #tampered} to check afterwards
    * @throws IllegalArgumentException if an input lies inside {@value #OUT}
    * @throws IllegalStateException if an input's object is not in {@code repository}
    * @throws RepositoryException {@code CORRUPT}, naming the input, if an object's bytes do not
@@ -58,7 +54,7 @@ public final class Sandbox {
    *     input again restores it; {@code UNAVAILABLE} if an object cannot be copied
    * @throws IOException if the directory cannot be laid out
    */
-  public static Map<String, Stamp> create(Path dir, Fileset inputs, FileRepository repository)
+  public static void create(Path dir, Fileset inputs, FileRepository repository)
       throws IOException {
     for (String path : inputs.files().keySet()) {
       if (path.equals(OUT) || path.startsWith(OUT + "/")) {
@@ -84,35 +80,6 @@ public final class Sandbox {
             "input " + e.getKey() + ": " + x.getMessage(), x);
       }
     }
-    return Map.of();
-  }
-
-  /**
-   * What an input file was when it was laid out, for {@link #tampered}: which file (its file key,
-   * an inode on Unix), its size and its modification time. {@link #create} records none, as every
-   * input it lays out is the exec's own copy.
-   *
-   * @param key the file system's key for the file if it is shared with the alloc's repository,
-   *     else null
-   * @param size the size in bytes
-   * @param modified the last modification time, in nanoseconds since the epoch
-   */
-  public record Stamp(@Nullable Object key, long size, long modified) {}
-
-  /**
-   * Returns the inputs an exec changed in place that other execs could read changed: none. Every
-   * input is the exec's own copy ({@link #create}), so an exec may change its inputs without
-   * reaching anything another exec reads, and such a change is not reported.
-   *
-   * @param dir the exec's sandbox
-   * @param inputs the exec's inputs
-   * @param stamps what {@link #create} returned for them
-   * @param repository the alloc's repository
-   * @return an empty list
-   */
-  public static List<String> tampered(Path dir, Fileset inputs, Map<String, Stamp> stamps,
-      FileRepository repository) {
-    return List.of();
   }
 
   /**

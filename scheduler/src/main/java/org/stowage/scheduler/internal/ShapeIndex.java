@@ -26,7 +26,7 @@ final class ShapeIndex<T> {
   ShapeIndex(List<Packer.Group<T>> groups, Packer packer) {
     this.scaleVersion = packer.scaleVersion();
     int n = groups.size();
-    order = groups.toArray(new Packer.Group[0]);
+    order = (Packer.Group<T>[]) groups.toArray(new Packer.Group<?>[0]);
     double[] size = new double[n];
     java.util.IdentityHashMap<Packer.Group<T>, Double> sizeOf = new java.util.IdentityHashMap<>();
     for (Packer.Group<T> g : groups) {

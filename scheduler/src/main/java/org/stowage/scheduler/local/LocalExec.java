@@ -42,7 +42,7 @@ final class LocalExec extends ProcessExec {
 
   private LocalExec(ExecRequest request, String allocId, Path sandbox, String marker,
       @Nullable Cgroup cgroup, FileRepository repository, Executor executor,
-      ScheduledExecutorService timer, Launched process) {
+      ScheduledExecutorService timer, Process process) {
     super("local", request, allocId, sandbox, repository, executor, timer, process);
     this.marker = marker;
     this.cgroup = cgroup;
@@ -61,7 +61,7 @@ final class LocalExec extends ProcessExec {
   static LocalExec start(ExecRequest request, String allocId, Path sandbox, String marker,
       @Nullable Cgroup cgroup, FileRepository repository, Executor executor,
       ScheduledExecutorService timer) {
-    Launched process;
+    Process process;
     try {
       process = launch(request, allocId, sandbox, repository,
           String.valueOf(request.config().command()),

@@ -41,7 +41,7 @@ final class SlurmExec extends ProcessExec {
   private final SlurmCli cli;
 
   private SlurmExec(ExecRequest request, SlurmAlloc alloc, Path sandbox, FileRepository repository,
-      SlurmCli cli, Executor executor, ScheduledExecutorService timer, Launched srun) {
+      SlurmCli cli, Executor executor, ScheduledExecutorService timer, Process srun) {
     super("slurm", request, alloc.id(), sandbox, repository, executor, timer, srun);
     this.alloc = alloc;
     this.cli = cli;
@@ -56,7 +56,7 @@ final class SlurmExec extends ProcessExec {
   static SlurmExec start(ExecRequest request, SlurmAlloc alloc, Path sandbox,
       FileRepository repository, SlurmCli cli, Executor executor,
       ScheduledExecutorService timer) {
-    Launched srun = launch(request, alloc.id(), sandbox, repository, "srun",
+    Process srun = launch(request, alloc.id(), sandbox, repository, "srun",
         () -> cli.builder(command(request, alloc, sandbox)), Map.of());
     SlurmExec exec = new SlurmExec(request, alloc, sandbox, repository, cli, executor, timer, srun);
     exec.watch();

@@ -1,4 +1,4 @@
-package org.stowage.scheduler.cli;
+package org.stowage.cli;
 
 import java.io.PrintStream;
 import java.util.EnumMap;

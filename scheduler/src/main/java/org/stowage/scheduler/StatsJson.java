@@ -1,4 +1,4 @@
-package org.stowage.scheduler.internal;
+package org.stowage.scheduler;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -20,17 +20,19 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
-import org.stowage.scheduler.Resources;
-import org.stowage.scheduler.SchedulerStats;
 
 /**
- * Writes and reads {@link SchedulerStats} as JSON. The format is the records' components by name,
- * in declaration order, with resources as an object of amounts (whole numbers written as
- * integers) and absent values as {@code null}. Not API: use {@link SchedulerStats#toJson()}.
+ * Writes and reads {@link SchedulerStats} as JSON: {@link SchedulerStats#toJson()} and
+ * {@link SchedulerStats#fromJson}. The format is the records' components by name, in declaration
+ * order, with resources as an object of amounts (whole numbers written as integers) and absent
+ * values as {@code null}.
+ *
+ * <p>The mapper stays inside this class: it is configured once and shared by every caller in the
+ * JVM, so that handing it out would let any of them change the format for all.
  *
  * <p>Thread-safety: thread-safe (a configured {@link ObjectMapper} is).
  */
-public final class StatsJson {
+final class StatsJson {
 
   /**
    * Reads keys and strings of any length: what write() produced must read back. The bounds
@@ -65,7 +67,7 @@ public final class StatsJson {
    * @param stats the snapshot
    * @return the JSON text
    */
-  public static String write(SchedulerStats stats) {
+  static String write(SchedulerStats stats) {
     try {
       return escapeUnpairedSurrogates(MAPPER.writeValueAsString(stats));
     } catch (JsonProcessingException e) {
@@ -80,7 +82,7 @@ public final class StatsJson {
    * @return the stats
    * @throws IllegalArgumentException if the text is not such stats
    */
-  public static SchedulerStats read(String json) {
+  static SchedulerStats read(String json) {
     try {
       return MAPPER.readValue(json, SchedulerStats.class);
     } catch (JsonProcessingException e) {
@@ -130,15 +132,6 @@ public final class StatsJson {
       }
     }
     return out.toString();
-  }
-
-  /**
-   * Returns the mapper, for callers that write other records with resources in them.
-   *
-   * @return the shared mapper
-   */
-  public static ObjectMapper mapper() {
-    return MAPPER;
   }
 
   private static final class ResourcesSerializer extends JsonSerializer<Resources> {

@@ -1,5 +1,9 @@
-package org.stowage.scheduler.cli;
+package org.stowage.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,7 +37,6 @@ import org.stowage.scheduler.State;
 import org.stowage.scheduler.Task;
 import org.stowage.scheduler.TaskException;
 import org.stowage.scheduler.TaskStatus;
-import org.stowage.scheduler.internal.StatsJson;
 import org.stowage.scheduler.local.LocalCluster;
 
 /**
@@ -70,6 +73,10 @@ public final class Main {
   private static final Duration IDLE_ALLOC_TIME = Duration.ofSeconds(1);
   private static final Duration BACKOFF_INITIAL = Duration.ofMillis(100);
   private static final Duration BACKOFF_MAX = Duration.ofSeconds(2);
+
+  /** Writes {@code --stats-json}. */
+  private static final ObjectMapper JSON =
+      JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
   private static final String USAGE_TEXT = """
       usage: java -jar stowage.jar run WORKLOAD.json [options]
@@ -287,12 +294,12 @@ public final class Main {
    *     take: ceil(sum of needs / machine), the larger over cpu and memory. A bound on allocs used
    *     only if no alloc ran tasks one after another; on one machine they always do.
    * @param cpuBusy the share of the machine's cpu that running tasks reserved over the wall time
-   * @param scheduler the scheduler's stats at the end of the run, in the format of
-   *     {@link SchedulerStats#toJson()}
+   * @param scheduler the scheduler's stats at the end of the run, as
+   *     {@link SchedulerStats#toJson()} writes them
    */
   record RunStats(String workload, Map<String, Double> machine, int tasks, int succeeded,
       int failed, double wallSeconds, long allocsUsed, long allocsToRunAllAtOnce, double cpuBusy,
-      SchedulerStats scheduler) {}
+      JsonNode scheduler) {}
 
   /** One run of a workload. */
   private static final class Run {
@@ -393,7 +400,7 @@ public final class Main {
           if (parent != null) {
             Files.createDirectories(parent);
           }
-          StatsJson.mapper().writeValue(options.statsJson().toFile(), stats);
+          JSON.writeValue(options.statsJson().toFile(), stats);
           out.println("stats        " + options.statsJson());
         }
         return stats.failed() == 0 ? OK : FAILED;
@@ -457,7 +464,7 @@ public final class Main {
     }
 
     private RunStats stats(List<Task> tasks, Resources machine, long wallNanos,
-        SchedulerStats snapshot) {
+        SchedulerStats snapshot) throws IOException {
       SchedulerStats.Counts counters = snapshot.counts();
       int succeeded = 0;
       Resources need = Resources.empty();
@@ -479,7 +486,8 @@ public final class Main {
       double wallSeconds = wallNanos / 1e9;
       double cpuBusy = wallNanos > 0 ? cpuNanos / (machine.get(Resources.CPU) * wallNanos) : 0;
       return new RunStats(workload.file().toString(), machine.toOrderedMap(), tasks.size(),
-          succeeded, tasks.size() - succeeded, wallSeconds, used, bound, cpuBusy, snapshot);
+          succeeded, tasks.size() - succeeded, wallSeconds, used, bound, cpuBusy,
+          JSON.readTree(snapshot.toJson()));
     }
 
     private void printSummary(List<Task> tasks, RunStats stats) {

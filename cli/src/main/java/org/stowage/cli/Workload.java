@@ -1,6 +1,6 @@
-package org.stowage.scheduler.cli;
+package org.stowage.cli;
 
-import static org.stowage.scheduler.internal.Checks.quote;
+import static org.stowage.cli.Messages.quote;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;

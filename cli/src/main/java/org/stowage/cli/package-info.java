@@ -1,5 +1,5 @@
 /**
- * The {@code stowage} command line: {@link org.stowage.scheduler.cli.Main} runs a workload file on
+ * The {@code stowage} command line: {@link org.stowage.cli.Main} runs a workload file on
  * this machine with a {@link org.stowage.scheduler.local.LocalCluster}. It is the runnable demo of
  * the library and a small batch runner in its own right; it uses only the public API.
  *
@@ -43,6 +43,6 @@
  * {@code stowage.log} the scheduler's log, and {@code <task name>/} each successful task's files.
  */
 @NullMarked
-package org.stowage.scheduler.cli;
+package org.stowage.cli;
 
 import org.jspecify.annotations.NullMarked;

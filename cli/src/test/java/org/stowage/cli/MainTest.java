@@ -1,4 +1,4 @@
-package org.stowage.scheduler.cli;
+package org.stowage.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The stowage command, run in-process on real workload files. */
 class MainTest {
 
-  /** The example shipped in the repository; tests run in the scheduler module's directory. */
+  /** The example shipped in the repository; tests run in the cli module's directory. */
   private static final Path DEMO = Path.of("..", "examples", "demo", "workload.json");
 
   @TempDir Path tmp;

@@ -1,0 +1,177 @@
+package org.stowage.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaCodeUnit;
+import com.tngtech.archunit.core.domain.JavaField;
+import com.tngtech.archunit.core.domain.JavaMember;
+import com.tngtech.archunit.core.domain.JavaModifier;
+import com.tngtech.archunit.core.domain.JavaType;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What users can reach: the API packages ({@code org.stowage.scheduler}, {@code .local},
+ * {@code .slurm}) and nothing of {@code org.stowage.scheduler.internal}. The jar is used from the
+ * class path, where every public class can be loaded, so this is checked on the compiled classes
+ * rather than left to a module descriptor: no public signature names an internal type, only the
+ * classes that wrap the engine use it, and no API type and internal type use each other.
+ */
+class ApiBoundaryTest {
+
+  private static final String INTERNAL = "org.stowage.scheduler.internal";
+
+  /** The scheduler's main classes, Kotlin extensions included; not the tests or the test kit. */
+  private static final JavaClasses CLASSES = new ClassFileImporter()
+      .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+      .importPackages("org.stowage.scheduler");
+
+  /**
+   * The API classes that wrap the engine and so may use internal classes (besides the argument
+   * checks of {@code internal.Checks}, which any API class may call). The backends in
+   * {@code local} and {@code slurm} are built on the internal process and sandbox code and may use
+   * it too. A new entry here is a decision: it should be a class whose job is to hand work to the
+   * engine.
+   */
+  private static final Set<String> WRAPPERS = Set.of(
+      "org.stowage.scheduler.Scheduler",
+      "org.stowage.scheduler.Task");
+
+  /** The circles there still are; each is to go, and no new one may come. */
+  private static final Set<String> KNOWN_CIRCLES = Set.of(
+      // Task holds its TaskRecord and TaskRecord hands out Task; ending it means changing what
+      // the engine reads from a task (t.task.priority() and so on) and Task itself.
+      "org.stowage.scheduler.Task <-> org.stowage.scheduler.internal.TaskRecord");
+
+  @Test
+  void importsTheApiAndTheEngine() {
+    // Guards the checks below against an import that finds nothing and so passes everything.
+    assertTrue(CLASSES.contain(Scheduler.class), "Scheduler was not imported");
+    assertTrue(CLASSES.stream().anyMatch(ApiBoundaryTest::isInternal), "no internal class found");
+    assertTrue(CLASSES.stream().anyMatch(c -> c.getSimpleName().equals("SchedulerExtensionsKt")),
+        "the Kotlin extensions were not imported");
+  }
+
+  @Test
+  void noPublicSignatureNamesAnInternalType() {
+    List<String> leaks = new ArrayList<>();
+    for (JavaClass c : CLASSES) {
+      if (isInternal(c) || !visibleToUsers(c)) {
+        continue;
+      }
+      c.getSuperclass().ifPresent(t -> leaks(c.getName() + " extends", t, leaks));
+      for (JavaType t : c.getInterfaces()) {
+        leaks(c.getName() + " implements", t, leaks);
+      }
+      for (JavaMember m : c.getMembers()) {
+        if (!visibleToUsers(m)) {
+          continue;
+        }
+        if (m instanceof JavaField f) {
+          leaks(f.getFullName(), f.getType(), leaks);
+        } else if (m instanceof JavaCodeUnit u) {
+          leaks(u.getFullName() + " returns", u.getReturnType(), leaks);
+          for (JavaType t : u.getParameterTypes()) {
+            leaks(u.getFullName() + " takes", t, leaks);
+          }
+          for (JavaClass t : u.getThrowsClause().getTypes()) {
+            leaks(u.getFullName() + " throws", t, leaks);
+          }
+        }
+      }
+    }
+    assertEquals(List.of(), leaks, "internal types in the API's public signatures");
+  }
+
+  @Test
+  void onlyTheClassesThatWrapTheEngineUseIt() {
+    Set<String> users = new TreeSet<>();
+    for (JavaClass c : CLASSES) {
+      String owner = topLevel(c).getName();
+      if (isInternal(c) || WRAPPERS.contains(owner)
+          || c.getPackageName().equals("org.stowage.scheduler.local")
+          || c.getPackageName().equals("org.stowage.scheduler.slurm")) {
+        continue;
+      }
+      c.getDirectDependenciesFromSelf().stream()
+          .map(d -> d.getTargetClass().getBaseComponentType())
+          .filter(t -> isInternal(t) && !topLevel(t).getName().equals(INTERNAL + ".Checks"))
+          .forEach(t -> users.add(c.getName() + " -> " + t.getName()));
+    }
+    assertEquals(Set.of(), users, "API classes that use the engine's internals; use the API, or"
+        + " list a class that wraps the engine in WRAPPERS");
+  }
+
+  @Test
+  void noApiTypeAndInternalTypeUseEachOther() {
+    Set<String> circles = new TreeSet<>();
+    for (JavaClass c : CLASSES) {
+      if (isInternal(c)) {
+        continue;
+      }
+      JavaClass api = topLevel(c);
+      c.getDirectDependenciesFromSelf().stream()
+          .map(d -> topLevel(d.getTargetClass().getBaseComponentType()))
+          .filter(ApiBoundaryTest::isInternal)
+          .filter(internal -> usesClass(internal, api))
+          .forEach(internal -> circles.add(api.getName() + " <-> " + internal.getName()));
+    }
+    assertEquals(KNOWN_CIRCLES, circles, "circles between an API type and an internal one");
+  }
+
+  /** Whether {@code top} or a class nested in it uses {@code target} or a class nested in it. */
+  private static boolean usesClass(JavaClass top, JavaClass target) {
+    return CLASSES.stream()
+        .filter(c -> topLevel(c).equals(top))
+        .flatMap(c -> c.getDirectDependenciesFromSelf().stream())
+        .anyMatch(d -> topLevel(d.getTargetClass().getBaseComponentType()).equals(target));
+  }
+
+  private static void leaks(String where, JavaType type, List<String> leaks) {
+    for (JavaClass t : type.getAllInvolvedRawTypes()) {
+      if (isInternal(t.getBaseComponentType())) {
+        leaks.add(where + " " + t.getName());
+      }
+    }
+  }
+
+  private static boolean isInternal(JavaClass c) {
+    String p = c.getPackageName();
+    return p.equals(INTERNAL) || p.startsWith(INTERNAL + ".");
+  }
+
+  private static JavaClass topLevel(JavaClass c) {
+    JavaClass top = c;
+    while (top.getEnclosingClass().isPresent()) {
+      top = top.getEnclosingClass().get();
+    }
+    return top;
+  }
+
+  /** Public or protected, and so is every class around it. */
+  private static boolean visibleToUsers(JavaClass c) {
+    for (JavaClass k = c; ; k = k.getEnclosingClass().get()) {
+      Set<JavaModifier> m = k.getModifiers();
+      if (!m.contains(JavaModifier.PUBLIC) && !m.contains(JavaModifier.PROTECTED)) {
+        return false;
+      }
+      if (k.getEnclosingClass().isEmpty()) {
+        return true;
+      }
+    }
+  }
+
+  private static boolean visibleToUsers(JavaMember m) {
+    Set<JavaModifier> mods = m.getModifiers();
+    return !mods.contains(JavaModifier.SYNTHETIC)
+        && (mods.contains(JavaModifier.PUBLIC) || mods.contains(JavaModifier.PROTECTED));
+  }
+}
