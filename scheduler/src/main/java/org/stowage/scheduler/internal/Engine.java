@@ -8,7 +8,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,7 +16,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -54,7 +52,8 @@ import org.stowage.scheduler.WaitReason;
  * idle ones and drives each task's lifecycle. Not API; {@code Scheduler} is its face.
  *
  * <p>Concurrency: every field below the constructor is owned by the engine thread, and so is each
- * task's {@code current} status. Other threads only {@link #post} events (plain {@code Runnable}s run on that thread, in order). Calls into the
+ * task's {@code current} status. Other threads only post {@link Event}s to its {@link EventLoop},
+ * which handles them on that thread, in order. Calls into the
  * cluster's allocs, which may block, run on the I/O executor and post their outcome back; only
  * {@link Cluster#allocate} (which must not block) and {@link Cluster#canAllocate} (which must
  * answer from memory) are called on the engine thread. Task statuses are published from the engine
@@ -98,7 +97,9 @@ public final class Engine {
   private final TimeSource time;
   private final Executor io;
   private final @Nullable ExecutorService ownedIo;
-  private final ExecutorService callbacks;
+  private final ExecutorService callbackThread;
+  /** The callback thread, tracked by the loop: deliveries in flight keep the engine busy. */
+  private final Executor callbacks;
   private final Transferer transferer;
   private final List<Consumer<SchedulerEvent>> listeners = new CopyOnWriteArrayList<>();
   /** Frees issued and not yet answered, of any alloc; closing waits for all of them. */
@@ -107,16 +108,16 @@ public final class Engine {
   private final List<Runnable> deferred = new ArrayList<>();
   private final Executor defer = deferred::add;
   /** Calls out (to the cluster, allocs, transfers) that this batch decided on; see endBatch. */
-  private final List<Runnable> effects = new ArrayList<>();
+  private final List<Effect> effects = new ArrayList<>();
   /** This batch's status changes, made visible at the end of the batch. */
   private final List<Change> changes = new ArrayList<>();
-  private final BlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
-  private final Thread thread;
+  private final EventLoop loop;
+  /** The engine's registration with its time source, ended once the engine has stopped. */
+  private final TimeSource.Cancellable activity;
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   /** Submits share it; close takes it alone, so that no submit is half done when close starts. */
   private final ReadWriteLock submitOrClose = new ReentrantReadWriteLock();
   private volatile boolean closeRequested;
-  private boolean stopped;
 
   private final Dimensions dims = new Dimensions();
   private final Packer packer = new Packer();
@@ -148,24 +149,50 @@ public final class Engine {
   public Engine(Config config) {
     this.config = config;
     this.time = config.time();
-    if (config.io() != null) {
-      this.io = config.io();
+    this.loop = new EventLoop(config.name(), new EventLoop.Handler() {
+      @Override
+      public void handle(Event event) {
+        dispatch(event);
+      }
+
+      @Override
+      public void endBatch() {
+        if (dirty && !closing) {
+          dirty = false;
+          try {
+            pass();
+          } catch (RuntimeException | Error e) {
+            LOG.log(Level.ERROR, "scheduler " + config.name() + ": the pass failed; continuing", e);
+          }
+        }
+        Engine.this.endBatch();
+      }
+
+      @Override
+      public void interrupted(InterruptedException e) {
+        Thread.currentThread().interrupt();
+        terminated.completeExceptionally(e);
+      }
+    });
+    Executor givenIo = config.io();
+    if (givenIo != null) {
       this.ownedIo = null;
     } else {
       this.ownedIo =
           Executors.newCachedThreadPool(DaemonThreads.named("stowage-io-" + config.name() + "-"));
-      this.io = ownedIo;
+      givenIo = ownedIo;
     }
-    this.callbacks = Executors.newSingleThreadExecutor(
+    this.io = loop.tracked(givenIo);
+    this.callbackThread = Executors.newSingleThreadExecutor(
         DaemonThreads.named("stowage-callbacks-" + config.name() + "-"));
+    this.callbacks = loop.tracked(callbackThread);
     this.transferer = config.transferer() != null ? config.transferer()
         : Transferer.newBuilder().maxConcurrency(8).executor(io).build();
     this.stats = new Stats(config.name(), time, config.retainCount(), config.retainAge());
     this.minAlloc = dims.vector(config.minAlloc());
     packer.widenScale(minAlloc);
-    this.thread = new Thread(this::loop, "stowage-engine-" + config.name());
-    thread.setDaemon(true);
-    thread.start();
+    this.activity = time.register(loop);
+    loop.start();
   }
 
   // ---------------------------------------------------------------- calls from other threads
@@ -195,7 +222,7 @@ public final class Engine {
         }
         claimed.add(r);
       }
-      post(() -> onSubmitted(claimed));
+      post(new Event.Submitted(claimed));
     } finally {
       lock.unlock();
     }
@@ -217,7 +244,7 @@ public final class Engine {
 
   /** Asks the engine to cancel {@code record}, which it owns. */
   void cancel(TaskRecord record) {
-    post(() -> onCancel(record));
+    post(new Event.CancelAsked(record));
   }
 
   /**
@@ -232,7 +259,7 @@ public final class Engine {
     try {
       if (!closeRequested) {
         closeRequested = true;
-        post(this::onClose);
+        post(new Event.CloseAsked());
       }
     } finally {
       lock.unlock();
@@ -267,29 +294,62 @@ public final class Engine {
     return stats.retained();
   }
 
-  private void post(Runnable event) {
-    events.add(event);
+  /**
+   * Returns the engine's most recent events and effects, oldest first, for diagnostics; any thread.
+   *
+   * @return one line each
+   */
+  public List<String> recentEvents() {
+    return loop.recent();
+  }
+
+  private void post(Event event) {
+    loop.post(event);
   }
 
   // ---------------------------------------------------------------- the loop
 
-  private void loop() {
-    try {
-      while (!stopped) {
-        run(events.take());
-        Runnable next;
-        while ((next = events.poll()) != null) {
-          run(next);
-        }
-        if (dirty && !closing) {
-          dirty = false;
-          run(this::pass);
-        }
-        endBatch();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      terminated.completeExceptionally(e);
+  /** Hands {@code event} to the code that handles it; engine thread. */
+  private void dispatch(Event event) {
+    if (event instanceof Event.Submitted e) {
+      onSubmitted(e.tasks());
+    } else if (event instanceof Event.CancelAsked e) {
+      onCancel(e.task());
+    } else if (event instanceof Event.CloseAsked) {
+      onClose();
+    } else if (event instanceof Event.DrainDue) {
+      onDrainTimer();
+    } else if (event instanceof Event.BackoffOver) {
+      backoffTimerArmed = false;
+      dirty = true;
+    } else if (event instanceof Event.AllocAnswered e) {
+      onAllocResult(e.request(), e.alloc(), e.error());
+    } else if (event instanceof Event.KeepaliveDue e) {
+      keepalive(e.alloc());
+    } else if (event instanceof Event.KeepaliveAnswered e) {
+      onKeepalive(e.alloc(), e.token(), e.next(), e.error());
+    } else if (event instanceof Event.KeepaliveTimedOut e) {
+      onKeepaliveTimeout(e.alloc(), e.token());
+    } else if (event instanceof Event.IdleCheck e) {
+      onIdleCheck(e.alloc(), e.since());
+    } else if (event instanceof Event.Staged e) {
+      onStaged(e.attempt(), e.request());
+    } else if (event instanceof Event.StagingFailed e) {
+      onStagingFailed(e.attempt(), e.cause());
+    } else if (event instanceof Event.ExecStarted e) {
+      onExecStarted(e.attempt(), e.exec());
+    } else if (event instanceof Event.ExecEnded e) {
+      onExecEnded(e.attempt(), e.result(), e.error());
+    } else if (event instanceof Event.Uploaded e) {
+      onUploaded(e.attempt(), e.result(), e.error());
+    } else if (event instanceof Event.TimedOut e) {
+      onTimeout(e.attempt());
+    } else if (event instanceof Event.KillTimedOut e) {
+      onKillTimeout(e.attempt());
+    } else if (event instanceof Event.AllFreed) {
+      terminate();
+    } else {
+      throw new IllegalStateException("unknown event " + event);
     }
   }
 
@@ -307,27 +367,52 @@ public final class Engine {
     }
     changes.clear();
     if (!effects.isEmpty()) {
-      List<Runnable> now = new ArrayList<>(effects);
+      List<Effect> now = new ArrayList<>(effects);
       effects.clear();
-      now.forEach(this::run);
+      for (Effect effect : now) {
+        loop.traceEffect(effect);
+        try {
+          apply(effect);
+        } catch (RuntimeException | Error e) {
+          LOG.log(Level.ERROR, "scheduler " + config.name() + ": effect " + effect
+              + " failed; continuing", e);
+        }
+      }
     }
     if (!deferred.isEmpty()) {
       List<Runnable> batch = new ArrayList<>(deferred);
       deferred.clear();
-      callbacks.execute(() -> batch.forEach(this::run));
+      callbacks.execute(() -> batch.forEach(this::deliver));
     }
   }
 
-  /** Runs {@code effect} on the engine thread at the end of this batch, after it is visible. */
-  private void later(Runnable effect) {
+  /** Makes {@code effect} at the end of this batch, after the batch is visible; engine thread. */
+  private void later(Effect effect) {
     effects.add(effect);
   }
 
-  private void run(Runnable event) {
+  /** Makes one call out; engine thread, at the end of a batch. */
+  private void apply(Effect effect) {
+    if (effect instanceof Effect.SendRequest e) {
+      sendRequest(e.request());
+    } else if (effect instanceof Effect.Stage e) {
+      stage(e.attempt(), e.request(), e.from());
+    } else if (effect instanceof Effect.Start e) {
+      io.execute(() -> start(e.attempt(), e.request()));
+    } else if (effect instanceof Effect.Kill e) {
+      io.execute(() -> killQuietly(e.exec()));
+    } else if (effect instanceof Effect.Free e) {
+      freeNow(e.alloc(), e.lock()).whenComplete((v, x) -> e.freed().complete(null));
+    } else {
+      throw new IllegalStateException("unknown effect " + effect);
+    }
+  }
+
+  private void deliver(Runnable delivery) {
     try {
-      event.run();
+      delivery.run();
     } catch (RuntimeException | Error e) {
-      LOG.log(Level.ERROR, "scheduler " + config.name() + ": event failed; continuing", e);
+      LOG.log(Level.ERROR, "scheduler " + config.name() + ": a delivery failed; continuing", e);
     }
   }
 
@@ -399,7 +484,7 @@ public final class Engine {
 
   private void armDrainTimer() {
     drainTimerArmed = true;
-    time.scheduleAt(drainDeadline, () -> post(this::onDrainTimer));
+    time.scheduleAt(drainDeadline, () -> post(new Event.DrainDue()));
   }
 
   private void onDrainTimer() {
@@ -596,10 +681,7 @@ public final class Engine {
       markWaiting(left.remaining(), holding, WaitReason.BACKING_OFF);
       if (!backoffTimerArmed) {
         backoffTimerArmed = true;
-        time.scheduleAt(backoffUntil, () -> post(() -> {
-          backoffTimerArmed = false;
-          dirty = true;
-        }));
+        time.scheduleAt(backoffUntil, () -> post(new Event.BackoffOver()));
       }
       return;
     }
@@ -637,20 +719,22 @@ public final class Engine {
     pending.add(p);
     stats.allocsRequested++;
     LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": requesting alloc " + req);
-    later(() -> {
-      if (!pending.contains(p)) {
-        return;  // given up on before it was sent (the scheduler is closing)
-      }
-      CompletableFuture<Alloc> f;
-      try {
-        f = Objects.requireNonNull(config.cluster().allocate(req, config.labels()),
-            "allocate future");
-      } catch (RuntimeException e) {
-        f = CompletableFuture.failedFuture(e);
-      }
-      p.future = f;
-      f.whenComplete((alloc, error) -> post(() -> onAllocResult(p, alloc, error)));
-    });
+    later(new Effect.SendRequest(p));
+  }
+
+  private void sendRequest(PendingAlloc p) {
+    if (!pending.contains(p)) {
+      return;  // given up on before it was sent (the scheduler is closing)
+    }
+    CompletableFuture<Alloc> f;
+    try {
+      f = Objects.requireNonNull(config.cluster().allocate(p.req, config.labels()),
+          "allocate future");
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    p.future = f;
+    f.whenComplete((alloc, error) -> post(new Event.AllocAnswered(p, alloc, error)));
   }
 
   private void onAllocResult(PendingAlloc p, @Nullable Alloc alloc, @Nullable Throwable error) {
@@ -727,7 +811,7 @@ public final class Engine {
     long token = ++a.keepaliveSeq;
     a.keepaliveTimer.cancel();
     a.keepaliveTimer = timer(config.keepaliveTimeout(),
-        () -> post(() -> onKeepaliveTimeout(a, token)));
+        () -> post(new Event.KeepaliveTimedOut(a, token)));
     io.execute(() -> {
       CompletableFuture<Duration> f;
       try {
@@ -735,7 +819,7 @@ public final class Engine {
       } catch (RuntimeException e) {
         f = CompletableFuture.failedFuture(e);
       }
-      f.whenComplete((next, e) -> post(() -> onKeepalive(a, token, next, e)));
+      f.whenComplete((next, e) -> post(new Event.KeepaliveAnswered(a, token, next, e)));
     });
   }
 
@@ -748,7 +832,7 @@ public final class Engine {
       allocDead(a, "keepalive failed: " + describe(unwrap(e)));
       return;
     }
-    a.keepaliveTimer = timer(next, () -> post(() -> keepalive(a)));
+    a.keepaliveTimer = timer(next, () -> post(new Event.KeepaliveDue(a)));
   }
 
   private void onKeepaliveTimeout(LiveAlloc a, long token) {
@@ -760,7 +844,7 @@ public final class Engine {
   private void becameIdle(LiveAlloc a) {
     long since = time.nanoTime();
     a.idleSince = since;
-    timer(config.maxAllocIdleTime(), () -> post(() -> onIdleCheck(a, since)));
+    timer(config.maxAllocIdleTime(), () -> post(new Event.IdleCheck(a, since)));
   }
 
   private void onIdleCheck(LiveAlloc a, long since) {
@@ -822,13 +906,12 @@ public final class Engine {
     stats.allocGone(a.id, SchedulerStats.AllocState.DEAD, dims.resources(a.capacity), a.upSince);
     LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id + " is dead: " + why);
     emit(new SchedulerEvent.AllocDown(a.id, why, true));
-    for (Assignment asg : new ArrayList<>(a.running)) {
+    for (Attempt asg : new ArrayList<>(a.running)) {
       a.running.remove(asg);
       asg.timeoutTimer.cancel();
       asg.task.assignment = null;
       if (asg.exec != null) {
-        Exec x = asg.exec;
-        later(() -> io.execute(() -> killQuietly(x)));
+        later(new Effect.Kill(asg.id, asg.exec));
       }
       if (asg.stop != null) {
         finish(asg.task, asg.stop);
@@ -881,10 +964,10 @@ public final class Engine {
     ExecRequest req = new ExecRequest(t.current.id(), t.task.name(), t.task.exec(),
         t.task.resources(), t.task.inputs());
     Repository repo = repositoryOf(t);
-    Assignment asg = new Assignment(t, a);
+    Attempt asg = new Attempt(t, a);
     Duration timeout = t.task.timeout();
     if (timeout != null) {
-      asg.timeoutTimer = timer(timeout, () -> post(() -> onTimeout(asg)));
+      asg.timeoutTimer = timer(timeout, () -> post(new Event.TimedOut(asg)));
     }
     t.assignment = asg;
     a.running.add(asg);
@@ -892,22 +975,25 @@ public final class Engine {
     Packer.subtract(a.free, t.need);
     stats.allocsChanged();
     publish(t, State.STAGING, a.id, null, null, null);
-    later(() -> {
-      CompletableFuture<?> staged = repo == null || req.inputs().files().isEmpty()
-          ? CompletableFuture.completedFuture(null)
-          : copy(repo, a.alloc.repository(), req.inputs(), "staging inputs of " + t.task);
-      staged.whenComplete((v, e) -> {
-        if (e != null) {
-          post(() -> onStagingFailed(asg, unwrap(e)));
-        } else {
-          post(() -> onStaged(asg, req));
-        }
-      });
+    later(new Effect.Stage(asg, req, repo));
+  }
+
+  private void stage(Attempt asg, ExecRequest req, @Nullable Repository repo) {
+    CompletableFuture<?> staged = repo == null || req.inputs().files().isEmpty()
+        ? CompletableFuture.completedFuture(null)
+        : copy(repo, asg.alloc.alloc.repository(), req.inputs(),
+            "staging inputs of " + asg.task.task);
+    staged.whenComplete((v, e) -> {
+      if (e != null) {
+        post(new Event.StagingFailed(asg, unwrap(e)));
+      } else {
+        post(new Event.Staged(asg, req));
+      }
     });
   }
 
   /** Starts the staged attempt, unless it was given up on or its alloc died meanwhile. */
-  private void onStaged(Assignment asg, ExecRequest req) {
+  private void onStaged(Attempt asg, ExecRequest req) {
     if (asg.task.assignment != asg || !asg.alloc.live) {
       return;
     }
@@ -915,7 +1001,7 @@ public final class Engine {
       onExecEnded(asg, null, null);
       return;
     }
-    later(() -> io.execute(() -> start(asg, req)));
+    later(new Effect.Start(asg, req));
   }
 
   /**
@@ -923,7 +1009,7 @@ public final class Engine {
    * alloc dead: the check and the call hold the alloc's lock, which its free also takes, so no
    * exec is started on an alloc after the engine gave it up.
    */
-  private void start(Assignment asg, ExecRequest req) {
+  private void start(Attempt asg, ExecRequest req) {
     try {
       Exec x;
       synchronized (asg.alloc) {
@@ -933,10 +1019,10 @@ public final class Engine {
         x = Objects.requireNonNull(asg.alloc.alloc.start(req), "exec");
       }
       CompletableFuture<ExecResult> result = Objects.requireNonNull(x.result(), "exec result");
-      post(() -> onExecStarted(asg, x));
-      result.whenComplete((r, e) -> post(() -> onExecEnded(asg, r, e)));
+      post(new Event.ExecStarted(asg, x));
+      result.whenComplete((r, e) -> post(new Event.ExecEnded(asg, r, e)));
     } catch (RuntimeException e) {
-      post(() -> onExecEnded(asg, null, e));
+      post(new Event.ExecEnded(asg, null, e));
     }
   }
 
@@ -978,7 +1064,7 @@ public final class Engine {
     });
   }
 
-  private void onStagingFailed(Assignment asg, @Nullable Throwable cause) {
+  private void onStagingFailed(Attempt asg, @Nullable Throwable cause) {
     TaskRecord t = asg.task;
     if (t.assignment != asg) {
       return;
@@ -1016,19 +1102,19 @@ public final class Engine {
     return String.join(", ", paths);
   }
 
-  private void onExecStarted(Assignment asg, Exec x) {
+  private void onExecStarted(Attempt asg, Exec x) {
     if (asg.task.assignment != asg) {
-      later(() -> io.execute(() -> killQuietly(x)));
+      later(new Effect.Kill(asg.id, x));
       return;
     }
     asg.exec = x;
     if (asg.stop != null) {
-      later(() -> io.execute(() -> killQuietly(x)));
+      later(new Effect.Kill(asg.id, x));
     }
     publish(asg.task, State.RUNNING, asg.alloc.id, null, null, null);
   }
 
-  private void onExecEnded(Assignment asg, @Nullable ExecResult r, @Nullable Throwable e) {
+  private void onExecEnded(Attempt asg, @Nullable ExecResult r, @Nullable Throwable e) {
     TaskRecord t = asg.task;
     if (t.assignment != asg) {
       return;
@@ -1040,7 +1126,7 @@ public final class Engine {
       // Hold the slot until the outputs are safe: the alloc's repository must outlive the copy.
       asg.uploading = true;
       copy(asg.alloc.alloc.repository(), repo, r.outputs(), "uploading outputs of " + t.task)
-          .whenComplete((v, ue) -> post(() -> onUploaded(asg, r, unwrap(ue))));
+          .whenComplete((v, ue) -> post(new Event.Uploaded(asg, r, unwrap(ue))));
       return;
     }
     release(asg);
@@ -1063,7 +1149,7 @@ public final class Engine {
     maybeFinishClose();
   }
 
-  private void onUploaded(Assignment asg, ExecResult r, @Nullable Throwable e) {
+  private void onUploaded(Attempt asg, ExecResult r, @Nullable Throwable e) {
     TaskRecord t = asg.task;
     if (t.assignment != asg) {
       return;
@@ -1086,7 +1172,7 @@ public final class Engine {
     maybeFinishClose();
   }
 
-  private void release(Assignment asg) {
+  private void release(Attempt asg) {
     LiveAlloc a = asg.alloc;
     asg.task.assignment = null;
     asg.timeoutTimer.cancel();
@@ -1101,7 +1187,7 @@ public final class Engine {
     }
   }
 
-  private void onTimeout(Assignment asg) {
+  private void onTimeout(Attempt asg) {
     if (asg.task.assignment != asg || asg.stop != null) {
       return;
     }
@@ -1118,7 +1204,7 @@ public final class Engine {
       finish(t, cancelled(t));
       return;
     }
-    Assignment asg = t.assignment;
+    Attempt asg = t.assignment;
     if (asg != null) {
       if (asg.stop == null) {
         asg.stop = cancelled(t);
@@ -1134,18 +1220,18 @@ public final class Engine {
    * up on it if it has not ended within the kill timeout: an exec that ignores kill() must not hold
    * its slot, or the scheduler's close, forever.
    */
-  private void killAssigned(Assignment asg) {
+  private void killAssigned(Attempt asg) {
     Exec x = asg.exec;
     if (x != null) {
-      later(() -> io.execute(() -> killQuietly(x)));
+      later(new Effect.Kill(asg.id, x));
     }
     if (!asg.killTimerArmed) {
       asg.killTimerArmed = true;
-      timer(config.killTimeout(), () -> post(() -> onKillTimeout(asg)));
+      timer(config.killTimeout(), () -> post(new Event.KillTimedOut(asg)));
     }
   }
 
-  private void onKillTimeout(Assignment asg) {
+  private void onKillTimeout(Attempt asg) {
     TaskRecord t = asg.task;
     if (t.assignment != asg || asg.stop == null) {
       return;
@@ -1276,7 +1362,7 @@ public final class Engine {
       }
     }
     for (LiveAlloc a : live) {
-      for (Assignment asg : a.running) {
+      for (Attempt asg : a.running) {
         if (asg.stop == null || asg.stop.kind() != Kind.CANCELLED) {
           asg.stop = new TaskException(Kind.CLOSED, asg.task.task + " was killed: scheduler "
               + config.name() + " closed");
@@ -1315,20 +1401,21 @@ public final class Engine {
     live.clear();
     frees.addAll(freeing);  // also those of allocs that died or went idle earlier
     CompletableFuture.allOf(frees.toArray(CompletableFuture[]::new))
-        .whenComplete((v, e) -> post(this::terminate));
+        .whenComplete((v, e) -> post(new Event.AllFreed()));
   }
 
   private void terminate() {
-    stopped = true;
+    loop.stop();
     emit(new SchedulerEvent.Closed(config.name()));
     endBatch();
     if (ownedIo != null) {
       ownedIo.shutdown();
     }
+    activity.cancel();
     // Deliveries already queued still run; complete after them, so that whoever waits for close()
     // has seen every task's final status.
-    callbacks.execute(() -> terminated.complete(null));
-    callbacks.shutdown();
+    callbackThread.execute(() -> terminated.complete(null));
+    callbackThread.shutdown();
   }
 
   // ---------------------------------------------------------------- helpers
@@ -1346,7 +1433,7 @@ public final class Engine {
     CompletableFuture<Void> freed = new CompletableFuture<>();
     freeing.add(freed);
     freed.whenComplete((v, e) -> freeing.remove(freed));
-    later(() -> freeNow(alloc, lock).whenComplete((v, e) -> freed.complete(null)));
+    later(new Effect.Free(idOf(alloc), alloc, lock, freed));
     return freed;
   }
 
@@ -1385,6 +1472,15 @@ public final class Engine {
     free(alloc, alloc);
   }
 
+  /** Returns the alloc's id for messages, or "?" if even that fails. */
+  private static String idOf(Alloc alloc) {
+    try {
+      return String.valueOf(alloc.id());
+    } catch (RuntimeException e) {
+      return "?";
+    }
+  }
+
   private static void killQuietly(Exec x) {
     try {
       x.kill();
@@ -1414,67 +1510,4 @@ public final class Engine {
 
   /** A task's new status, to be published at the end of the batch. */
   record Change(TaskRecord task, TaskStatus status) {}
-
-  /** An alloc that is up and takes tasks. */
-  static final class LiveAlloc {
-    final Alloc alloc;
-    final String id;
-    final double[] capacity;
-    final double[] free;
-    final long upSince;
-    final long seq;
-    final Set<Assignment> running = new LinkedHashSet<>();
-    /** True while the alloc is in {@code live}: up, and not yet dead or freed. */
-    boolean live;
-    /**
-     * Set, by the engine thread, once the alloc is out of {@code live}; read under the alloc's lock
-     * by the I/O thread about to start an exec on it.
-     */
-    volatile boolean gone;
-    long idleSince;
-    long keepaliveSeq;
-    TimeSource.Cancellable keepaliveTimer = () -> { };
-
-    LiveAlloc(Alloc alloc, String id, double[] capacity, long upSince, long seq) {
-      this.alloc = alloc;
-      this.seq = seq;
-      this.id = id;
-      this.capacity = capacity;
-      this.free = capacity.clone();
-      this.upSince = upSince;
-    }
-  }
-
-  /** An allocation request in flight, credited with all it asked for. */
-  static final class PendingAlloc {
-    final long seq;
-    final Requirements req;
-    final double[] credit;
-    @Nullable CompletableFuture<Alloc> future;
-
-    PendingAlloc(long seq, Requirements req, double[] credit) {
-      this.seq = seq;
-      this.req = req;
-      this.credit = credit;
-    }
-  }
-
-  /** One attempt of a task placed on an alloc. */
-  static final class Assignment {
-    final TaskRecord task;
-    final LiveAlloc alloc;
-    @Nullable Exec exec;
-    /** Why the attempt is being stopped (cancel, timeout, close), once it is. */
-    @Nullable TaskException stop;
-    /** Set once the exec succeeded and its outputs are being copied to the task's repository. */
-    boolean uploading;
-    /** Set once a kill has been sent and the kill timeout started. */
-    boolean killTimerArmed;
-    TimeSource.Cancellable timeoutTimer = () -> { };
-
-    Assignment(TaskRecord task, LiveAlloc alloc) {
-      this.task = task;
-      this.alloc = alloc;
-    }
-  }
 }

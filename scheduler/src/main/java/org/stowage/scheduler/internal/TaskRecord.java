@@ -47,7 +47,7 @@ public final class TaskRecord {
   int lostCount;
   int failedCount;
   boolean cancelRequested;
-  Engine.@Nullable Assignment assignment;
+  @Nullable Attempt assignment;
 
   /**
    * Creates the record of a new task.
@@ -220,6 +220,12 @@ public final class TaskRecord {
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "listener of " + task + " threw; ignored", e);
     }
+  }
+
+  /** Names the task by its key, which never changes; any thread. */
+  @Override
+  public String toString() {
+    return "task " + task.key();
   }
 
   private record Waiter(State target, CompletableFuture<Task> future) {}

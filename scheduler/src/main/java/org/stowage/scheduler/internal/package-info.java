@@ -2,9 +2,15 @@
  * The scheduling engine. Not API: names here may change in any release.
  *
  * <ul>
- *   <li>{@code Engine}: the event loop, which owns all scheduling state on one thread, the
- *       allocation requests, keepalives and idle reclamation, and the task lifecycle (INIT, STAGING,
- *       RUNNING, LOST, DONE).
+ *   <li>{@code Engine}: owns all scheduling state on one thread: the allocation requests,
+ *       keepalives and idle reclamation, and the task lifecycle (INIT, STAGING, RUNNING, LOST,
+ *       DONE).
+ *   <li>{@code EventLoop}: the engine's thread and queue; it counts the work in flight, so that a
+ *       fake time source can run the engine until idle, and remembers the recent events.
+ *   <li>{@code Event}, {@code Effect}: what the engine is told, and the calls out it makes at the
+ *       end of a batch, as records.
+ *   <li>{@code LiveAlloc}, {@code PendingAlloc}, {@code Attempt}: an alloc that is up, a request in
+ *       flight, and one try of a task on an alloc.
  *   <li>{@code Packer}: vector best-fit placement and the packing of waiting tasks into requests.
  *   <li>{@code TaskRecord}: a task's published status, its waiters and listeners.
  *   <li>{@code Sandbox}, {@code OutputTail}: an exec's working directory and the bounded tails of
