@@ -122,10 +122,7 @@ public final class Engine {
   private final Dimensions dims = new Dimensions();
   private final Packer packer = new Packer();
   private final double[] minAlloc;
-  private final List<TaskRecord> draining = new ArrayList<>();
-  private long drainStart = -1;
-  private long drainDeadline;
-  private boolean drainTimerArmed;
+  private final Batcher<TaskRecord> drain;
   private List<TaskRecord> queue = new ArrayList<>();
   private boolean queueSorted = true;
   private final List<LiveAlloc> live = new ArrayList<>();
@@ -189,6 +186,7 @@ public final class Engine {
     this.transferer = config.transferer() != null ? config.transferer()
         : Transferer.newBuilder().maxConcurrency(8).executor(io).build();
     this.stats = new Stats(config.name(), time, config.retainCount(), config.retainAge());
+    this.drain = new Batcher<>(config.drainTimeout(), config.maxDrainWait());
     this.minAlloc = dims.vector(config.minAlloc());
     packer.widenScale(minAlloc);
     this.activity = time.register(loop);
@@ -361,7 +359,7 @@ public final class Engine {
    * in the statuses too.
    */
   private void endBatch() {
-    stats.publish(queue.size() + draining.size(), pending.size(), live, dims, changes);
+    stats.publish(queue.size() + drain.size(), pending.size(), live, dims, changes);
     for (Change c : changes) {
       c.task().publish(c.status(), defer);
     }
@@ -437,22 +435,15 @@ public final class Engine {
     if (accepted.isEmpty()) {
       return;
     }
-    draining.addAll(accepted);
-    if (!config.drainTimeout().isZero()) {
-      if (drainStart < 0) {
-        drainStart = now;
-      }
-      drainDeadline = Math.min(now + Durations.nanos(config.drainTimeout()),
-          drainStart + Durations.nanos(config.maxDrainWait()));
-      if (!drainTimerArmed) {
-        armDrainTimer();
-      }
+    long deadline = drain.add(accepted, now);
+    if (deadline != Batcher.NO_TIMER) {
+      time.scheduleAt(deadline, () -> post(new Event.DrainDue()));
     }
     // Timers first, statuses last: whoever sees a status can rely on the timer being set.
     for (TaskRecord t : accepted) {
       publish(t, State.INIT, null, WaitReason.DRAINING, null, null);
     }
-    if (config.drainTimeout().isZero()) {
+    if (drain.due(now)) {
       flushDrain();
     }
   }
@@ -482,29 +473,18 @@ public final class Engine {
     return null;
   }
 
-  private void armDrainTimer() {
-    drainTimerArmed = true;
-    time.scheduleAt(drainDeadline, () -> post(new Event.DrainDue()));
-  }
-
   private void onDrainTimer() {
-    drainTimerArmed = false;
-    if (draining.isEmpty()) {
-      drainStart = -1;
-      return;
-    }
     long now = time.nanoTime();
-    if (now >= drainDeadline) {
+    long next = drain.woke(now);
+    if (next != Batcher.NO_TIMER) {
+      time.scheduleAt(next, () -> post(new Event.DrainDue()));
+    } else if (drain.due(now)) {
       flushDrain();
-    } else {
-      armDrainTimer();
     }
   }
 
   private void flushDrain() {
-    queue.addAll(draining);
-    draining.clear();
-    drainStart = -1;
+    queue.addAll(drain.flush());
     queueSorted = false;
     dirty = true;
   }
@@ -1200,7 +1180,7 @@ public final class Engine {
     if (t.current.state() == State.DONE) {
       return;
     }
-    if (draining.remove(t) || queue.remove(t)) {
+    if (drain.remove(t) || queue.remove(t)) {
       finish(t, cancelled(t));
       return;
     }
@@ -1345,10 +1325,9 @@ public final class Engine {
 
   private void onClose() {
     closing = true;
-    for (TaskRecord t : draining) {
+    for (TaskRecord t : drain.flush()) {
       finish(t, closedBeforeRun(t));
     }
-    draining.clear();
     for (TaskRecord t : queue) {
       finish(t, closedBeforeRun(t));
     }

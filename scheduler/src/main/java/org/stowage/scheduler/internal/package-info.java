@@ -11,6 +11,8 @@
  *       end of a batch, as records.
  *   <li>{@code LiveAlloc}, {@code PendingAlloc}, {@code Attempt}: an alloc that is up, a request in
  *       flight, and one try of a task on an alloc.
+ *   <li>{@code Batcher}: the drain, which gathers a burst of submissions before they are placed;
+ *       pure, with the time passed in.
  *   <li>{@code Packer}: vector best-fit placement and the packing of waiting tasks into requests.
  *   <li>{@code TaskRecord}: a task's published status, its waiters and listeners.
  *   <li>{@code Sandbox}, {@code OutputTail}: an exec's working directory and the bounded tails of
