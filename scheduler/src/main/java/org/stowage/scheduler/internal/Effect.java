@@ -6,6 +6,7 @@ import org.stowage.repository.Repository;
 import org.stowage.scheduler.Alloc;
 import org.stowage.scheduler.Exec;
 import org.stowage.scheduler.ExecRequest;
+import org.stowage.scheduler.ExecResult;
 
 /**
  * A call out that a batch of events decided on, made at the end of the batch once the batch's
@@ -27,10 +28,13 @@ sealed interface Effect {
   }
 
   /** Start an attempt's exec, on the I/O executor. */
-  record Start(Attempt attempt, ExecRequest request) implements Effect {
+  record Start(Attempt attempt) implements Effect {}
+
+  /** Copy the outputs in an attempt's {@code result} from its alloc's repository {@code to}. */
+  record Upload(Attempt attempt, ExecResult result, Repository to) implements Effect {
     @Override
     public String toString() {
-      return "Start[" + attempt + "]";
+      return "Upload[" + attempt + "]";
     }
   }
 
@@ -43,8 +47,8 @@ sealed interface Effect {
   }
 
   /**
-   * Free an alloc on the I/O executor, holding {@code lock}; complete {@code freed} when it is freed
-   * or failed to be.
+   * Free an alloc on the I/O executor, holding {@code lock}; complete {@code freed} when it is
+   * freed or failed to be.
    */
   record Free(String id, Alloc alloc, Object lock, CompletableFuture<Void> freed)
       implements Effect {

@@ -9,9 +9,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,14 +19,10 @@ import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
-import org.stowage.repository.Digest;
-import org.stowage.repository.Fileset;
 import org.stowage.repository.Repository;
-import org.stowage.repository.RepositoryException;
 import org.stowage.repository.Transferer;
 import org.stowage.scheduler.Admission;
 import org.stowage.scheduler.Alloc;
-import org.stowage.scheduler.AllocLostException;
 import org.stowage.scheduler.AllocationException;
 import org.stowage.scheduler.Cluster;
 import org.stowage.scheduler.Exec;
@@ -100,7 +94,8 @@ public final class Engine {
   private final ExecutorService callbackThread;
   /** The callback thread, tracked by the loop: deliveries in flight keep the engine busy. */
   private final Executor callbacks;
-  private final Transferer transferer;
+  private final Transfers transfers;
+  private final RetryPolicy policy;
   private final List<Consumer<SchedulerEvent>> listeners = new CopyOnWriteArrayList<>();
   /** Frees issued and not yet answered, of any alloc; closing waits for all of them. */
   private final Set<CompletableFuture<Void>> freeing = ConcurrentHashMap.newKeySet();
@@ -183,8 +178,10 @@ public final class Engine {
     this.callbackThread = Executors.newSingleThreadExecutor(
         DaemonThreads.named("stowage-callbacks-" + config.name() + "-"));
     this.callbacks = loop.tracked(callbackThread);
-    this.transferer = config.transferer() != null ? config.transferer()
-        : Transferer.newBuilder().maxConcurrency(8).executor(io).build();
+    Transferer transferer = config.transferer();
+    this.transfers = new Transfers(transferer != null ? transferer
+        : Transferer.newBuilder().maxConcurrency(8).executor(io).build(), time);
+    this.policy = new RetryPolicy(config.maxLostAttempts(), config.maxFailedAttempts());
     this.stats = new Stats(config.name(), time, config.retainCount(), config.retainAge());
     this.drain = new Batcher<>(config.drainTimeout(), config.maxDrainWait());
     this.minAlloc = dims.vector(config.minAlloc());
@@ -331,19 +328,19 @@ public final class Engine {
     } else if (event instanceof Event.IdleCheck e) {
       onIdleCheck(e.alloc(), e.since());
     } else if (event instanceof Event.Staged e) {
-      onStaged(e.attempt(), e.request());
+      e.attempt().staged();
     } else if (event instanceof Event.StagingFailed e) {
-      onStagingFailed(e.attempt(), e.cause());
+      e.attempt().stagingFailed(e.cause());
     } else if (event instanceof Event.ExecStarted e) {
-      onExecStarted(e.attempt(), e.exec());
+      e.attempt().execStarted(e.exec());
     } else if (event instanceof Event.ExecEnded e) {
-      onExecEnded(e.attempt(), e.result(), e.error());
+      e.attempt().execEnded(e.result(), e.error());
     } else if (event instanceof Event.Uploaded e) {
-      onUploaded(e.attempt(), e.result(), e.error());
+      e.attempt().uploaded(e.result(), e.error());
     } else if (event instanceof Event.TimedOut e) {
-      onTimeout(e.attempt());
+      e.attempt().timedOut();
     } else if (event instanceof Event.KillTimedOut e) {
-      onKillTimeout(e.attempt());
+      e.attempt().killTimedOut(config.name());
     } else if (event instanceof Event.AllFreed) {
       terminate();
     } else {
@@ -396,7 +393,9 @@ public final class Engine {
     } else if (effect instanceof Effect.Stage e) {
       stage(e.attempt(), e.request(), e.from());
     } else if (effect instanceof Effect.Start e) {
-      io.execute(() -> start(e.attempt(), e.request()));
+      io.execute(() -> e.attempt().start(this::post));
+    } else if (effect instanceof Effect.Upload e) {
+      upload(e.attempt(), e.result(), e.to());
     } else if (effect instanceof Effect.Kill e) {
       io.execute(() -> killQuietly(e.exec()));
     } else if (effect instanceof Effect.Free e) {
@@ -491,11 +490,6 @@ public final class Engine {
 
   // ---------------------------------------------------------------- the pass
 
-  /** How often a transfer is tried while a repository is unavailable. */
-  private static final int TRANSFER_TRIES = 5;
-  /** The wait after the first unavailable try; it doubles after each. */
-  private static final Duration TRANSFER_BACKOFF = Duration.ofMillis(200);
-
   private static final Comparator<TaskRecord> ORDER = Comparator
       .comparingInt((TaskRecord t) -> t.task.priority())
       .thenComparing(Comparator.comparingDouble((TaskRecord t) -> t.size).reversed())
@@ -510,7 +504,7 @@ public final class Engine {
     try {
       placeAndRequest();
     } catch (RuntimeException | Error e) {
-      queue.removeIf(t -> t.assignment != null || t.current.state() == State.DONE);
+      queue.removeIf(t -> t.attempt != null || t.current.state() == State.DONE);
       queueSorted = false;
       throw e;
     }
@@ -580,7 +574,7 @@ public final class Engine {
     }
     boolean starvedWait = !waiting.isEmpty();
     for (TaskRecord t : rest) {
-      if (t.assignment == null && t.current.state() != State.DONE) {
+      if (t.attempt == null && t.current.state() != State.DONE) {
         waiting.add(t);
       }
     }
@@ -726,7 +720,7 @@ public final class Engine {
     }
     dirty = true;
     if (alloc == null) {
-      Throwable cause = unwrap(error);
+      Throwable cause = Failures.unwrap(error);
       if (closing) {
         maybeFinishClose();
         return;
@@ -741,7 +735,7 @@ public final class Engine {
         return;
       }
       allocFailures = Math.min(allocFailures + 1, 64);
-      emit(new SchedulerEvent.AllocRefused(p.req, describe(cause), false));
+      emit(new SchedulerEvent.AllocRefused(p.req, Failures.describe(cause), false));
       long backoff = Durations.doubled(Durations.nanos(config.backoffInitial()),
           allocFailures - 1, Durations.nanos(config.backoffMax()));
       backoffUntil = time.nanoTime() + backoff;
@@ -809,7 +803,7 @@ public final class Engine {
     }
     a.keepaliveTimer.cancel();
     if (e != null || next == null) {
-      allocDead(a, "keepalive failed: " + describe(unwrap(e)));
+      allocDead(a, "keepalive failed: " + Failures.describe(Failures.unwrap(e)));
       return;
     }
     a.keepaliveTimer = timer(next, () -> post(new Event.KeepaliveDue(a)));
@@ -886,18 +880,12 @@ public final class Engine {
     stats.allocGone(a.id, SchedulerStats.AllocState.DEAD, dims.resources(a.capacity), a.upSince);
     LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id + " is dead: " + why);
     emit(new SchedulerEvent.AllocDown(a.id, why, true));
-    for (Attempt asg : new ArrayList<>(a.running)) {
-      a.running.remove(asg);
-      asg.timeoutTimer.cancel();
-      asg.task.assignment = null;
-      if (asg.exec != null) {
-        later(new Effect.Kill(asg.id, asg.exec));
-      }
-      if (asg.stop != null) {
-        finish(asg.task, asg.stop);
-      } else {
-        lost(asg.task, "alloc " + a.id + " died: " + why);
-      }
+    for (Attempt attempt : new ArrayList<>(a.running)) {
+      a.running.remove(attempt);
+      attempt.abandon();
+      TaskException stop = attempt.stopping();
+      decide(attempt.task, stop != null ? new RetryPolicy.Outcome.Ended(stop)
+          : new RetryPolicy.Outcome.Lost("alloc " + a.id + " died: " + why));
     }
     forget(a);
     free(a);
@@ -908,14 +896,14 @@ public final class Engine {
   /** Drops what the transferer remembers of a gone alloc's repository. */
   private void forget(LiveAlloc a) {
     try {
-      transferer.forget(a.alloc.repository());
+      transfers.forget(a.alloc.repository());
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id
           + " has no repository to forget", e);
     }
   }
 
-  // ---------------------------------------------------------------- the task lifecycle
+  // ---------------------------------------------------------------- attempts
 
   /**
    * Places {@code t} on {@code a}, or, if that throws, ends {@code t} alone DONE with the error:
@@ -925,84 +913,20 @@ public final class Engine {
    */
   private boolean place(TaskRecord t, LiveAlloc a) {
     try {
-      assign(t, a);
+      Attempt.begin(t, a, repositoryOf(t), attempts);
+      stats.allocsChanged();
+      publish(t, State.STAGING, a.id, null, null, null);
       return true;
     } catch (RuntimeException e) {
       LOG.log(Level.ERROR, "scheduler " + config.name() + ": placing " + t.task + " failed", e);
-      if (t.assignment != null) {
-        release(t.assignment);
+      Attempt begun = t.attempt;
+      if (begun != null) {
+        begun.release();
       }
       queue.remove(t);
       finish(t, new TaskException(Kind.FAILED, t.task + " could not be placed on alloc " + a.id
-          + ": " + describe(e), null, e));
+          + ": " + Failures.describe(e), null, e));
       return false;
-    }
-  }
-
-  private void assign(TaskRecord t, LiveAlloc a) {
-    // What can throw comes first, before anything changes.
-    ExecRequest req = new ExecRequest(t.current.id(), t.task.name(), t.task.exec(),
-        t.task.resources(), t.task.inputs());
-    Repository repo = repositoryOf(t);
-    Attempt asg = new Attempt(t, a);
-    Duration timeout = t.task.timeout();
-    if (timeout != null) {
-      asg.timeoutTimer = timer(timeout, () -> post(new Event.TimedOut(asg)));
-    }
-    t.assignment = asg;
-    a.running.add(asg);
-    a.idleSince = -1;
-    Packer.subtract(a.free, t.need);
-    stats.allocsChanged();
-    publish(t, State.STAGING, a.id, null, null, null);
-    later(new Effect.Stage(asg, req, repo));
-  }
-
-  private void stage(Attempt asg, ExecRequest req, @Nullable Repository repo) {
-    CompletableFuture<?> staged = repo == null || req.inputs().files().isEmpty()
-        ? CompletableFuture.completedFuture(null)
-        : copy(repo, asg.alloc.alloc.repository(), req.inputs(),
-            "staging inputs of " + asg.task.task);
-    staged.whenComplete((v, e) -> {
-      if (e != null) {
-        post(new Event.StagingFailed(asg, unwrap(e)));
-      } else {
-        post(new Event.Staged(asg, req));
-      }
-    });
-  }
-
-  /** Starts the staged attempt, unless it was given up on or its alloc died meanwhile. */
-  private void onStaged(Attempt asg, ExecRequest req) {
-    if (asg.task.assignment != asg || !asg.alloc.live) {
-      return;
-    }
-    if (asg.stop != null) {
-      onExecEnded(asg, null, null);
-      return;
-    }
-    later(new Effect.Start(asg, req));
-  }
-
-  /**
-   * Calls {@link Alloc#start} on the I/O executor, unless the engine has meanwhile declared the
-   * alloc dead: the check and the call hold the alloc's lock, which its free also takes, so no
-   * exec is started on an alloc after the engine gave it up.
-   */
-  private void start(Attempt asg, ExecRequest req) {
-    try {
-      Exec x;
-      synchronized (asg.alloc) {
-        if (asg.alloc.gone) {
-          return;  // its tasks were already handed elsewhere
-        }
-        x = Objects.requireNonNull(asg.alloc.alloc.start(req), "exec");
-      }
-      CompletableFuture<ExecResult> result = Objects.requireNonNull(x.result(), "exec result");
-      post(new Event.ExecStarted(asg, x));
-      result.whenComplete((r, e) -> post(new Event.ExecEnded(asg, r, e)));
-    } catch (RuntimeException e) {
-      post(new Event.ExecEnded(asg, null, e));
     }
   }
 
@@ -1011,169 +935,76 @@ public final class Engine {
     return own != null ? own : config.repository();
   }
 
-  /**
-   * Copies the objects of {@code files} from {@code src} to {@code dst}, retrying while the
-   * repositories are unavailable, with backoff, up to {@link #TRANSFER_TRIES} tries.
-   */
-  private CompletableFuture<Void> copy(Repository src, Repository dst, Fileset files, String what) {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    copy(src, dst, files, what, 1, done);
-    return done;
-  }
-
-  private void copy(Repository src, Repository dst, Fileset files, String what, int tryNo,
-      CompletableFuture<Void> done) {
-    CompletableFuture<?> f;
-    try {
-      f = transferer.transfer(src, dst, files.digests());
-    } catch (RuntimeException e) {
-      f = CompletableFuture.failedFuture(e);
+  /** What attempts need from the engine. */
+  private final Attempt.Host attempts = new Attempt.Host() {
+    @Override
+    public void later(Effect effect) {
+      Engine.this.later(effect);
     }
-    f.whenComplete((report, e) -> {
-      Throwable cause = unwrap(e);
-      if (cause == null) {
-        done.complete(null);
-      } else if (cause instanceof RepositoryException re
-          && re.kind() == RepositoryException.Kind.UNAVAILABLE && tryNo < TRANSFER_TRIES) {
-        Duration wait = TRANSFER_BACKOFF.multipliedBy(1L << (tryNo - 1));
-        LOG.log(Level.INFO, () -> what + ": " + cause.getMessage() + "; retrying in " + wait);
-        time.schedule(wait, () -> copy(src, dst, files, what, tryNo + 1, done));
-      } else {
-        done.completeExceptionally(cause);
+
+    @Override
+    public TimeSource.Cancellable timer(Duration delay, Event event) {
+      return Engine.this.timer(delay, () -> post(event));
+    }
+
+    @Override
+    public void running(Attempt attempt) {
+      publish(attempt.task, State.RUNNING, attempt.alloc.id, null, null, null);
+    }
+
+    @Override
+    public void release(Attempt attempt) {
+      LiveAlloc a = attempt.alloc;
+      a.running.remove(attempt);
+      stats.allocsChanged();
+      double[] need = attempt.task.need;
+      int n = Math.min(a.free.length, need.length);
+      for (int i = 0; i < n; i++) {
+        a.free[i] = Math.min(a.capacity[i], a.free[i] + need[i]);
       }
-    });
-  }
-
-  private void onStagingFailed(Attempt asg, @Nullable Throwable cause) {
-    TaskRecord t = asg.task;
-    if (t.assignment != asg) {
-      return;
-    }
-    release(asg);
-    if (asg.stop != null) {
-      finish(t, asg.stop);
-    } else if (cause instanceof RepositoryException re
-        && re.kind() != RepositoryException.Kind.UNAVAILABLE) {
-      finish(t, repositoryError(t, re, t.task.inputs(), "input"));
-    } else {
-      failed(t, "staging its inputs onto alloc " + asg.alloc.id + " failed: " + describe(cause),
-          null, cause);
-    }
-    dirty = true;
-    maybeFinishClose();
-  }
-
-  /** Turns a missing or corrupt object into the task's error, naming its digest and paths. */
-  private TaskException repositoryError(
-      TaskRecord t, RepositoryException e, Fileset files, String role) {
-    Kind kind = e.kind() == RepositoryException.Kind.NOT_FOUND ? Kind.NOT_FOUND : Kind.CORRUPT;
-    String paths = e.digest().map(d -> pathsOf(files, d)).orElse("");
-    return new TaskException(kind, t.task + ": " + role + " " + paths
-        + (kind == Kind.NOT_FOUND ? " is missing: " : " is corrupt: ") + e.getMessage(), null, e);
-  }
-
-  private static String pathsOf(Fileset files, Digest d) {
-    List<String> paths = new ArrayList<>();
-    files.files().forEach((path, ref) -> {
-      if (ref.digest().equals(d)) {
-        paths.add(path);
+      if (a.running.isEmpty() && a.live) {
+        becameIdle(a);
       }
-    });
-    return String.join(", ", paths);
+    }
+
+    @Override
+    public void settle(Attempt attempt, RetryPolicy.Outcome outcome) {
+      decide(attempt.task, outcome);
+      dirty = true;
+      maybeFinishClose();
+    }
+
+    @Override
+    public void forget(LiveAlloc alloc) {
+      Engine.this.forget(alloc);
+    }
+
+    @Override
+    public void allocLost(LiveAlloc alloc, String why) {
+      allocDead(alloc, why);
+    }
+
+    @Override
+    public Duration killTimeout() {
+      return config.killTimeout();
+    }
+  };
+
+  /** Copies an attempt's inputs onto its alloc, and says so when done. */
+  private void stage(Attempt attempt, ExecRequest req, @Nullable Repository from) {
+    CompletableFuture<?> staged = from == null || req.inputs().files().isEmpty()
+        ? CompletableFuture.completedFuture(null)
+        : transfers.copy(from, attempt.alloc.alloc.repository(), req.inputs(),
+            "staging inputs of " + attempt.task.task);
+    staged.whenComplete((v, e) -> post(e != null
+        ? new Event.StagingFailed(attempt, Failures.unwrap(e)) : new Event.Staged(attempt)));
   }
 
-  private void onExecStarted(Attempt asg, Exec x) {
-    if (asg.task.assignment != asg) {
-      later(new Effect.Kill(asg.id, x));
-      return;
-    }
-    asg.exec = x;
-    if (asg.stop != null) {
-      later(new Effect.Kill(asg.id, x));
-    }
-    publish(asg.task, State.RUNNING, asg.alloc.id, null, null, null);
-  }
-
-  private void onExecEnded(Attempt asg, @Nullable ExecResult r, @Nullable Throwable e) {
-    TaskRecord t = asg.task;
-    if (t.assignment != asg) {
-      return;
-    }
-    Throwable cause = unwrap(e);
-    Repository repo = repositoryOf(t);
-    if (asg.stop == null && cause == null && r != null && r.succeeded() && repo != null
-        && !r.outputs().files().isEmpty() && !asg.uploading) {
-      // Hold the slot until the outputs are safe: the alloc's repository must outlive the copy.
-      asg.uploading = true;
-      copy(asg.alloc.alloc.repository(), repo, r.outputs(), "uploading outputs of " + t.task)
-          .whenComplete((v, ue) -> post(new Event.Uploaded(asg, r, unwrap(ue))));
-      return;
-    }
-    release(asg);
-    if (asg.stop != null) {
-      finish(t, asg.stop);
-    } else if (cause instanceof AllocLostException) {
-      lost(t, "alloc " + asg.alloc.id + " was lost: " + cause.getMessage());
-      allocDead(asg.alloc, "an exec reported it lost: " + cause.getMessage());
-    } else if (cause != null || r == null) {
-      // The alloc may have dropped objects it held (a changed input, say): check afresh next time.
-      forget(asg.alloc);
-      failed(t, "its exec failed on alloc " + asg.alloc.id + ": " + describe(cause), null, cause);
-    } else if (!r.succeeded()) {
-      failed(t, "its command exited with code " + r.exitCode() + " on alloc " + asg.alloc.id,
-          r, null);
-    } else {
-      publish(t, State.DONE, null, null, r, null);
-    }
-    dirty = true;
-    maybeFinishClose();
-  }
-
-  private void onUploaded(Attempt asg, ExecResult r, @Nullable Throwable e) {
-    TaskRecord t = asg.task;
-    if (t.assignment != asg) {
-      return;
-    }
-    if (e == null) {
-      onExecEnded(asg, r, null);
-      return;
-    }
-    release(asg);
-    if (asg.stop != null) {
-      finish(t, asg.stop);
-    } else {
-      String why = e instanceof RepositoryException re
-          && re.kind() != RepositoryException.Kind.UNAVAILABLE
-          ? repositoryError(t, re, r.outputs(), "output").getMessage()
-          : "uploading its outputs from alloc " + asg.alloc.id + " failed: " + describe(e);
-      failed(t, why, r, e);
-    }
-    dirty = true;
-    maybeFinishClose();
-  }
-
-  private void release(Attempt asg) {
-    LiveAlloc a = asg.alloc;
-    asg.task.assignment = null;
-    asg.timeoutTimer.cancel();
-    a.running.remove(asg);
-    stats.allocsChanged();
-    int n = Math.min(a.free.length, asg.task.need.length);
-    for (int i = 0; i < n; i++) {
-      a.free[i] = Math.min(a.capacity[i], a.free[i] + asg.task.need[i]);
-    }
-    if (a.running.isEmpty() && a.live) {
-      becameIdle(a);
-    }
-  }
-
-  private void onTimeout(Attempt asg) {
-    if (asg.task.assignment != asg || asg.stop != null) {
-      return;
-    }
-    asg.stop = new TaskException(Kind.TIMED_OUT, asg.task.task + " ran longer than its timeout of "
-        + asg.task.task.timeout() + " on alloc " + asg.alloc.id + " and was killed");
-    killAssigned(asg);
+  /** Copies an attempt's outputs to the task's repository, and says so when done. */
+  private void upload(Attempt attempt, ExecResult result, Repository to) {
+    transfers.copy(attempt.alloc.alloc.repository(), to, result.outputs(),
+            "uploading outputs of " + attempt.task.task)
+        .whenComplete((v, e) -> post(new Event.Uploaded(attempt, result, Failures.unwrap(e))));
   }
 
   private void onCancel(TaskRecord t) {
@@ -1184,73 +1015,43 @@ public final class Engine {
       finish(t, cancelled(t));
       return;
     }
-    Attempt asg = t.assignment;
-    if (asg != null) {
-      if (asg.stop == null) {
-        asg.stop = cancelled(t);
-        killAssigned(asg);
+    Attempt attempt = t.attempt;
+    if (attempt != null) {
+      if (attempt.stopping() == null) {
+        attempt.stop(cancelled(t));
       }
       return;
     }
     t.cancelRequested = true;
   }
 
-  /**
-   * Kills the attempt's exec (or, if it has not started yet, has it killed as it starts), and gives
-   * up on it if it has not ended within the kill timeout: an exec that ignores kill() must not hold
-   * its slot, or the scheduler's close, forever.
-   */
-  private void killAssigned(Attempt asg) {
-    Exec x = asg.exec;
-    if (x != null) {
-      later(new Effect.Kill(asg.id, x));
-    }
-    if (!asg.killTimerArmed) {
-      asg.killTimerArmed = true;
-      timer(config.killTimeout(), () -> post(new Event.KillTimedOut(asg)));
+  /** Decides on {@code t} after its attempt ended: done, queued again, or given up. */
+  private void decide(TaskRecord t, RetryPolicy.Outcome outcome) {
+    if (outcome instanceof RetryPolicy.Outcome.Succeeded s) {
+      publish(t, State.DONE, null, null, s.result(), null);
+    } else if (outcome instanceof RetryPolicy.Outcome.Ended e) {
+      finish(t, e.error());
+    } else if (outcome instanceof RetryPolicy.Outcome.Lost l) {
+      t.lostCount++;
+      stats.attemptsLost++;
+      publish(t, State.LOST, t.current.allocId(), null, null, null);
+      again(t, policy.afterLost(t.task, t.lostCount, l.why()), "lost (" + l.why() + ")");
+    } else if (outcome instanceof RetryPolicy.Outcome.Failed f) {
+      t.failedCount++;
+      stats.attemptsFailed++;
+      again(t, policy.afterFailed(t.task, t.current.attempt(), t.failedCount, f),
+          "failed (" + f.why() + ")");
     }
   }
 
-  private void onKillTimeout(Attempt asg) {
-    TaskRecord t = asg.task;
-    if (t.assignment != asg || asg.stop == null) {
+  private void again(TaskRecord t, @Nullable TaskException giveUp, String what) {
+    if (giveUp != null) {
+      finish(t, giveUp);
       return;
     }
-    LOG.log(Level.WARNING, "scheduler " + config.name() + ": " + t.task + " did not end within "
-        + config.killTimeout() + " of being killed on alloc " + asg.alloc.id
-        + "; giving up on it and freeing its room");
-    release(asg);
-    finish(t, asg.stop);
-    dirty = true;
-    maybeFinishClose();
-  }
-
-  private void lost(TaskRecord t, String why) {
-    t.lostCount++;
-    stats.attemptsLost++;
-    publish(t, State.LOST, t.current.allocId(), null, null, null);
-    if (t.lostCount >= config.maxLostAttempts()) {
-      finish(t, new TaskException(Kind.LOST, t.task + " was lost " + t.lostCount + " time"
-          + (t.lostCount == 1 ? "" : "s") + " (the limit); last: " + why));
-    } else {
-      LOG.log(Level.INFO, () -> "scheduler " + config.name() + ": " + t.task + " lost (" + why
-          + "); queued again");
-      requeue(t);
-    }
-  }
-
-  private void failed(TaskRecord t, String why, @Nullable ExecResult r, @Nullable Throwable cause) {
-    t.failedCount++;
-    stats.attemptsFailed++;
-    if (t.failedCount >= config.maxFailedAttempts()) {
-      finish(t, new TaskException(Kind.FAILED, t.task + " failed: " + why + " (attempt "
-          + (t.current.attempt() + 1) + "; " + t.failedCount + " failed of at most "
-          + config.maxFailedAttempts() + ")", r, cause));
-    } else {
-      LOG.log(Level.INFO, () -> "scheduler " + config.name() + ": " + t.task + " failed (" + why
-          + "); queued again");
-      requeue(t);
-    }
+    LOG.log(Level.INFO, () -> "scheduler " + config.name() + ": " + t.task + " " + what
+        + "; queued again");
+    requeue(t);
   }
 
   private void requeue(TaskRecord t) {
@@ -1341,12 +1142,11 @@ public final class Engine {
       }
     }
     for (LiveAlloc a : live) {
-      for (Attempt asg : a.running) {
-        if (asg.stop == null || asg.stop.kind() != Kind.CANCELLED) {
-          asg.stop = new TaskException(Kind.CLOSED, asg.task.task + " was killed: scheduler "
-              + config.name() + " closed");
-        }
-        killAssigned(asg);
+      for (Attempt attempt : a.running) {
+        TaskException stop = attempt.stopping();
+        attempt.stop(stop != null && stop.kind() == Kind.CANCELLED ? stop
+            : new TaskException(Kind.CLOSED, attempt.task.task + " was killed: scheduler "
+                + config.name() + " closed"));
       }
     }
     maybeFinishClose();
@@ -1427,7 +1227,8 @@ public final class Engine {
       }
     }, io).thenCompose(f -> f).handle((v, e) -> {
       if (e != null) {
-        LOG.log(Level.WARNING, "scheduler " + config.name() + ": freeing alloc failed", unwrap(e));
+        LOG.log(Level.WARNING, "scheduler " + config.name() + ": freeing alloc failed",
+            Failures.unwrap(e));
       }
       return null;
     });
@@ -1467,23 +1268,6 @@ public final class Engine {
       LOG.log(Level.WARNING, "killing exec " + x.id() + " failed", e);
     }
   }
-
-  private static @Nullable Throwable unwrap(@Nullable Throwable e) {
-    while ((e instanceof CompletionException || e instanceof ExecutionException)
-        && e.getCause() != null) {
-      e = e.getCause();
-    }
-    return e;
-  }
-
-  private static String describe(@Nullable Throwable e) {
-    if (e == null) {
-      return "no result";
-    }
-    return e.getMessage() != null ? e.getClass().getSimpleName() + ": " + e.getMessage()
-        : e.getClass().getName();
-  }
-
 
   // ---------------------------------------------------------------- engine-owned records
 

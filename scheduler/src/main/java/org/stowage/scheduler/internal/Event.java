@@ -5,7 +5,6 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.stowage.scheduler.Alloc;
 import org.stowage.scheduler.Exec;
-import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.ExecResult;
 
 /**
@@ -21,7 +20,8 @@ sealed interface Event {
     @Override
     public String toString() {
       int n = tasks.size();
-      StringBuilder out = new StringBuilder("Submitted[").append(n).append(n == 1 ? " task" : " tasks");
+      StringBuilder out =
+          new StringBuilder("Submitted[").append(n).append(n == 1 ? " task" : " tasks");
       for (int i = 0; i < Math.min(n, 3); i++) {
         out.append(i == 0 ? ": " : ", ").append(tasks.get(i));
       }
@@ -64,12 +64,7 @@ sealed interface Event {
   record IdleCheck(LiveAlloc alloc, long since) implements Event {}
 
   /** An attempt's inputs are on its alloc. */
-  record Staged(Attempt attempt, ExecRequest request) implements Event {
-    @Override
-    public String toString() {
-      return "Staged[" + attempt + "]";
-    }
-  }
+  record Staged(Attempt attempt) implements Event {}
 
   /** Staging an attempt's inputs failed. */
   record StagingFailed(Attempt attempt, @Nullable Throwable cause) implements Event {}

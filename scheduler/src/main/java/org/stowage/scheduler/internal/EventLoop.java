@@ -232,7 +232,7 @@ final class EventLoop implements TimeSource.Activity {
   @Override
   public String describe() {
     StringBuilder out = new StringBuilder("scheduler ").append(name).append(": ")
-        .append(stopped ? "stopped" : isIdle() ? "idle" : busy.get() + " piece(s) of work in flight")
+        .append(stopped ? "stopped" : isIdle() ? "idle" : busy.get() + " piece(s) of work")
         .append(", ").append(queue.size()).append(" event(s) queued; recent events, oldest first:");
     for (String line : recent()) {
       out.append("\n  ").append(line);

@@ -9,8 +9,13 @@
  *       fake time source can run the engine until idle, and remembers the recent events.
  *   <li>{@code Event}, {@code Effect}: what the engine is told, and the calls out it makes at the
  *       end of a batch, as records.
- *   <li>{@code LiveAlloc}, {@code PendingAlloc}, {@code Attempt}: an alloc that is up, a request in
- *       flight, and one try of a task on an alloc.
+ *   <li>{@code Attempt}: one try of a task on an alloc, phase by phase (staging, starting,
+ *       running, uploading, ended), and its stop by timeout, cancel or close.
+ *   <li>{@code RetryPolicy}: what an attempt's end comes to, and whether a lost or failed one is
+ *       tried again; pure.
+ *   <li>{@code Transfers}, {@code Failures}: copies of a task's files with retries, and reading
+ *       the errors of calls out.
+ *   <li>{@code LiveAlloc}, {@code PendingAlloc}: an alloc that is up, and a request in flight.
  *   <li>{@code Batcher}: the drain, which gathers a burst of submissions before they are placed;
  *       pure, with the time passed in.
  *   <li>{@code Packer}: vector best-fit placement and the packing of waiting tasks into requests.
