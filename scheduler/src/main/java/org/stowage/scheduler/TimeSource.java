@@ -49,6 +49,48 @@ public interface TimeSource {
     return schedule(Duration.ofNanos(delay), action);
   }
 
+  /**
+   * Registers work that runs on this time source's timers, so that a time source a test moves by
+   * hand can wait for it to catch up. A scheduler registers itself when it starts and cancels the
+   * registration once it has closed. This default ignores the registration, as the system's time
+   * source does; {@code FakeTimeSource} in the testing module waits, each time it moves time,
+   * until every registered activity is idle.
+   *
+   * @param activity what to wait for
+   * @return a handle that ends the registration; idempotent
+   */
+  default Cancellable register(Activity activity) {
+    return () -> { };
+  }
+
+  /**
+   * Work driven by a time source (a scheduler) that can say when it has nothing left to do: no
+   * event waiting or being handled, no I/O task of its own running, no callback waiting to be
+   * delivered.
+   *
+   * <p>Thread-safety: implementations must be thread-safe.
+   */
+  interface Activity {
+
+    /**
+     * Waits until the activity is idle, or {@code timeout} has passed.
+     *
+     * @param timeout how long to wait, in real time
+     * @return true if it is idle, false if the timeout passed first
+     * @throws InterruptedException if the waiting thread is interrupted
+     * @throws IllegalStateException if called on one of the activity's own threads, which would
+     *     wait for itself
+     */
+    boolean awaitIdle(Duration timeout) throws InterruptedException;
+
+    /**
+     * Says what the activity is doing and what it did last, for a failing test's message.
+     *
+     * @return a description over one or more lines
+     */
+    String describe();
+  }
+
   /** A scheduled action that can be called off. */
   @FunctionalInterface
   interface Cancellable {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.stowage.testing.FakeCluster;
+import org.stowage.testing.FakeTimeSource;
 
 /** Small helpers shared by the scheduler tests. */
 final class Fixtures {
@@ -38,17 +39,14 @@ final class Fixtures {
         .drainTimeout(Duration.ZERO);
   }
 
-  /**
-   * A scheduler on fake time. Keepalives are spaced an hour apart, and may take an hour, so that a
-   * test advancing time by minutes never races a keepalive in flight on a real thread.
-   */
-  static Scheduler.Builder fakeTimeScheduler(Cluster cluster, org.stowage.testing.FakeTimeSource time) {
-    return scheduler(cluster).timeSource(time).keepaliveTimeout(Duration.ofHours(1));
+  /** A scheduler on fake time, which runs it until idle each time the test moves it. */
+  static Scheduler.Builder fakeTimeScheduler(Cluster cluster, FakeTimeSource time) {
+    return scheduler(cluster).timeSource(time);
   }
 
-  /** A cluster answered by hand on fake time, whose allocs ask for a keepalive every hour. */
-  static FakeCluster.Builder fakeTimeCluster(org.stowage.testing.FakeTimeSource time) {
-    return cluster().timeSource(time).keepaliveInterval(Duration.ofHours(1));
+  /** A cluster answered by hand on fake time. */
+  static FakeCluster.Builder fakeTimeCluster(FakeTimeSource time) {
+    return cluster().timeSource(time);
   }
 
   static FakeCluster.Builder cluster() {

@@ -41,8 +41,7 @@ import org.stowage.testing.FakeTimeSource;
 class StatsTest {
 
   private final FakeTimeSource time = new FakeTimeSource();
-  private final FakeCluster cluster = FakeCluster.newBuilder().timeSource(time)
-      .keepaliveInterval(Duration.ofHours(1)).build();
+  private final FakeCluster cluster = FakeCluster.newBuilder().timeSource(time).build();
   private final Scheduler scheduler = Fixtures.fakeTimeScheduler(cluster, time).name("stats-test")
       .statsRetention(3, Duration.ofMinutes(10)).build();
 

@@ -2,6 +2,8 @@ package org.stowage.scheduler;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.stowage.scheduler.Fixtures.WAIT;
@@ -20,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.stowage.testing.FakeAlloc;
 import org.stowage.testing.FakeCluster;
 import org.stowage.testing.FakeExec;
@@ -30,6 +33,8 @@ import org.stowage.testing.FakeTimeSource;
 class TimeTest {
 
   private final FakeTimeSource time = new FakeTimeSource();
+  @RegisterExtension
+  final ReportOnFailure report = new ReportOnFailure(time);
   private final FakeCluster cluster = fakeTimeCluster(time).build();
   private Scheduler scheduler;
 
@@ -44,52 +49,61 @@ class TimeTest {
   @Test
   void submissionsWithinTheDrainTimeoutArePackedIntoOneRequest() throws Exception {
     scheduler = Scheduler.newBuilder().cluster(cluster).timeSource(time)
-        .keepaliveTimeout(Duration.ofHours(1)).minAlloc(Resources.empty())
+        .minAlloc(Resources.empty())
         .drainTimeout(Duration.ofMillis(50))
         .maxDrainWait(Duration.ofSeconds(1)).build();
     Task a = task(1, 1);
     scheduler.submit(List.of(a));
-    await().atMost(WAIT).until(() -> a.status().waiting() == WaitReason.DRAINING);
     time.advance(Duration.ofMillis(30));
+    assertNull(cluster.pollRequest(), "a request went out 30 ms after a, within the drain timeout");
+    assertEquals(WaitReason.DRAINING, a.status().waiting());
     Task b = task(1, 1);
     scheduler.submit(List.of(b));
-    await().atMost(WAIT).until(() -> b.status().waiting() == WaitReason.DRAINING);
-    time.advance(Duration.ofMillis(30));   // 60 ms after a, 30 ms after b: still gathering
-    assertNull(cluster.pollRequest());
-    time.advance(Duration.ofMillis(20));
+    time.advance(Duration.ofMillis(49));   // 79 ms after a, 49 ms after b: still gathering
+    assertNull(cluster.pollRequest(), "a request went out 49 ms after b, within the drain timeout");
+    assertEquals(WaitReason.DRAINING, b.status().waiting());
+    time.advance(Duration.ofMillis(1));   // 50 ms after b
 
-    FakeCluster.Request r = cluster.takeRequest(WAIT);
+    FakeCluster.Request r = cluster.pollRequest();
+    assertNotNull(r, "no request 50 ms after the last submission");
     assertEquals(new Requirements(cpuMem(1, 1), 1), r.requirements());
+    assertNull(cluster.pollRequest(), "more than one request for one burst");
+    assertEquals(WaitReason.ALLOC_PENDING, a.status().waiting());
+    assertEquals(WaitReason.ALLOC_PENDING, b.status().waiting());
     FakeAlloc alloc = r.grant();
-    alloc.takeExec(WAIT).succeed();
-    alloc.takeExec(WAIT).succeed();
-    done(a);
-    done(b);
+    time.runUntilIdle();
+    assertEquals(2, alloc.running().size());
+    alloc.running().forEach(FakeExec::succeed);
+    time.runUntilIdle();
+    assertTrue(a.status().succeeded());
+    assertTrue(b.status().succeeded());
   }
 
   @Test
   void aSteadyTrickleCannotHoldTheDrainOpenPastItsCap() throws Exception {
     scheduler = Scheduler.newBuilder().cluster(cluster).timeSource(time)
-        .keepaliveTimeout(Duration.ofHours(1)).minAlloc(Resources.empty())
+        .minAlloc(Resources.empty())
         .drainTimeout(Duration.ofMillis(50))
         .maxDrainWait(Duration.ofMillis(200)).build();
     List<Task> trickle = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
+      assertNull(cluster.pollRequest(), "a request went out " + 40 * i + " ms after the first");
       Task t = task(1, 1);
       trickle.add(t);
       scheduler.submit(List.of(t));
-      await().atMost(WAIT).until(() -> t.status().waiting() == WaitReason.DRAINING);
       time.advance(Duration.ofMillis(40));   // always inside the drain timeout of the last one
     }
     // 200 ms after the first submission the burst is packed, though submissions kept coming.
-    FakeCluster.Request r = cluster.takeRequest(WAIT);
+    FakeCluster.Request r = cluster.pollRequest();
+    assertNotNull(r, "no request 200 ms after the first submission");
     assertEquals(5, r.requirements().width() + 1);
     FakeAlloc alloc = r.grant();
-    for (int i = 0; i < 5; i++) {
-      alloc.takeExec(WAIT).succeed();
-    }
+    time.runUntilIdle();
+    assertEquals(5, alloc.running().size());
+    alloc.running().forEach(FakeExec::succeed);
+    time.runUntilIdle();
     for (Task t : trickle) {
-      done(t);
+      assertTrue(t.status().succeeded());
     }
   }
 
@@ -99,14 +113,18 @@ class TimeTest {
     Task t = Task.newBuilder().resources(cpuMem(1, 1)).command("sleep", "999")
         .timeout(Duration.ofSeconds(30)).build();
     scheduler.submit(List.of(t));
-    FakeAlloc alloc = cluster.takeRequest(WAIT).grant();
-    FakeExec x = alloc.takeExec(WAIT);
-    reach(t, State.RUNNING);
-    time.advance(Duration.ofSeconds(29));
+    time.runUntilIdle();
+    FakeAlloc alloc = cluster.pollRequest().grant();
+    time.runUntilIdle();
     assertEquals(State.RUNNING, t.state());
+    FakeExec x = alloc.takeExec(WAIT);
+    time.advance(Duration.ofSeconds(29));
+    assertEquals(State.RUNNING, t.state(), "killed before its timeout");
+    assertFalse(x.isKilled(), "killed before its timeout");
     time.advance(Duration.ofSeconds(1));
 
-    TaskStatus s = done(t);
+    TaskStatus s = t.status();
+    assertEquals(State.DONE, s.state(), "still running at its timeout");
     assertEquals(TaskException.Kind.TIMED_OUT, s.error().kind());
     assertTrue(s.error().getMessage().contains("PT30S"), s.error().getMessage());
     assertTrue(x.isKilled());

@@ -59,6 +59,18 @@ public final class Durations {
   }
 
   /**
+   * Returns {@code time + nanos}, at most {@code Long.MAX_VALUE}: a time plus a duration of
+   * centuries never overflows.
+   *
+   * @param time a time in nanoseconds, on any clock
+   * @param nanos a duration in nanoseconds; not negative
+   * @return the sum, saturated
+   */
+  public static long plus(long time, long nanos) {
+    return time > 0 && nanos > Long.MAX_VALUE - time ? Long.MAX_VALUE : time + nanos;
+  }
+
+  /**
    * Returns {@code base} shifted left {@code doublings} times, at most {@code max}: a backoff that
    * doubles without overflowing.
    *

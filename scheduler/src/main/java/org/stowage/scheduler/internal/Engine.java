@@ -8,29 +8,21 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
-import org.stowage.repository.Digest;
-import org.stowage.repository.Fileset;
 import org.stowage.repository.Repository;
-import org.stowage.repository.RepositoryException;
 import org.stowage.repository.Transferer;
 import org.stowage.scheduler.Admission;
 import org.stowage.scheduler.Alloc;
-import org.stowage.scheduler.AllocLostException;
 import org.stowage.scheduler.AllocationException;
 import org.stowage.scheduler.Cluster;
 import org.stowage.scheduler.Exec;
@@ -54,7 +46,8 @@ import org.stowage.scheduler.WaitReason;
  * idle ones and drives each task's lifecycle. Not API; {@code Scheduler} is its face.
  *
  * <p>Concurrency: every field below the constructor is owned by the engine thread, and so is each
- * task's {@code current} status. Other threads only {@link #post} events (plain {@code Runnable}s run on that thread, in order). Calls into the
+ * task's {@code current} status. Other threads only post {@link Event}s to its {@link EventLoop},
+ * which handles them on that thread, in order. Calls into the
  * cluster's allocs, which may block, run on the I/O executor and post their outcome back; only
  * {@link Cluster#allocate} (which must not block) and {@link Cluster#canAllocate} (which must
  * answer from memory) are called on the engine thread. Task statuses are published from the engine
@@ -98,8 +91,11 @@ public final class Engine {
   private final TimeSource time;
   private final Executor io;
   private final @Nullable ExecutorService ownedIo;
-  private final ExecutorService callbacks;
-  private final Transferer transferer;
+  private final ExecutorService callbackThread;
+  /** The callback thread, tracked by the loop: deliveries in flight keep the engine busy. */
+  private final Executor callbacks;
+  private final Transfers transfers;
+  private final RetryPolicy policy;
   private final List<Consumer<SchedulerEvent>> listeners = new CopyOnWriteArrayList<>();
   /** Frees issued and not yet answered, of any alloc; closing waits for all of them. */
   private final Set<CompletableFuture<Void>> freeing = ConcurrentHashMap.newKeySet();
@@ -107,24 +103,21 @@ public final class Engine {
   private final List<Runnable> deferred = new ArrayList<>();
   private final Executor defer = deferred::add;
   /** Calls out (to the cluster, allocs, transfers) that this batch decided on; see endBatch. */
-  private final List<Runnable> effects = new ArrayList<>();
+  private final List<Effect> effects = new ArrayList<>();
   /** This batch's status changes, made visible at the end of the batch. */
   private final List<Change> changes = new ArrayList<>();
-  private final BlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
-  private final Thread thread;
+  private final EventLoop loop;
+  /** The engine's registration with its time source, ended once the engine has stopped. */
+  private final TimeSource.Cancellable activity;
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   /** Submits share it; close takes it alone, so that no submit is half done when close starts. */
   private final ReadWriteLock submitOrClose = new ReentrantReadWriteLock();
   private volatile boolean closeRequested;
-  private boolean stopped;
 
   private final Dimensions dims = new Dimensions();
   private final Packer packer = new Packer();
   private final double[] minAlloc;
-  private final List<TaskRecord> draining = new ArrayList<>();
-  private long drainStart = -1;
-  private long drainDeadline;
-  private boolean drainTimerArmed;
+  private final Batcher<TaskRecord> drain;
   private List<TaskRecord> queue = new ArrayList<>();
   private boolean queueSorted = true;
   private final List<LiveAlloc> live = new ArrayList<>();
@@ -148,24 +141,53 @@ public final class Engine {
   public Engine(Config config) {
     this.config = config;
     this.time = config.time();
-    if (config.io() != null) {
-      this.io = config.io();
+    this.loop = new EventLoop(config.name(), new EventLoop.Handler() {
+      @Override
+      public void handle(Event event) {
+        dispatch(event);
+      }
+
+      @Override
+      public void endBatch() {
+        if (dirty && !closing) {
+          dirty = false;
+          try {
+            pass();
+          } catch (RuntimeException | Error e) {
+            LOG.log(Level.ERROR, "scheduler " + config.name() + ": the pass failed; continuing", e);
+          }
+        }
+        Engine.this.endBatch();
+      }
+
+      @Override
+      public void interrupted(InterruptedException e) {
+        Thread.currentThread().interrupt();
+        terminated.completeExceptionally(e);
+      }
+    });
+    Executor givenIo = config.io();
+    if (givenIo != null) {
       this.ownedIo = null;
     } else {
       this.ownedIo =
           Executors.newCachedThreadPool(DaemonThreads.named("stowage-io-" + config.name() + "-"));
-      this.io = ownedIo;
+      givenIo = ownedIo;
     }
-    this.callbacks = Executors.newSingleThreadExecutor(
+    this.io = loop.tracked(givenIo);
+    this.callbackThread = Executors.newSingleThreadExecutor(
         DaemonThreads.named("stowage-callbacks-" + config.name() + "-"));
-    this.transferer = config.transferer() != null ? config.transferer()
-        : Transferer.newBuilder().maxConcurrency(8).executor(io).build();
+    this.callbacks = loop.tracked(callbackThread);
+    Transferer transferer = config.transferer();
+    this.transfers = new Transfers(transferer != null ? transferer
+        : Transferer.newBuilder().maxConcurrency(8).executor(io).build(), time);
+    this.policy = new RetryPolicy(config.maxLostAttempts(), config.maxFailedAttempts());
     this.stats = new Stats(config.name(), time, config.retainCount(), config.retainAge());
+    this.drain = new Batcher<>(config.drainTimeout(), config.maxDrainWait());
     this.minAlloc = dims.vector(config.minAlloc());
     packer.widenScale(minAlloc);
-    this.thread = new Thread(this::loop, "stowage-engine-" + config.name());
-    thread.setDaemon(true);
-    thread.start();
+    this.activity = time.register(loop);
+    loop.start();
   }
 
   // ---------------------------------------------------------------- calls from other threads
@@ -195,7 +217,7 @@ public final class Engine {
         }
         claimed.add(r);
       }
-      post(() -> onSubmitted(claimed));
+      post(new Event.Submitted(claimed));
     } finally {
       lock.unlock();
     }
@@ -217,7 +239,7 @@ public final class Engine {
 
   /** Asks the engine to cancel {@code record}, which it owns. */
   void cancel(TaskRecord record) {
-    post(() -> onCancel(record));
+    post(new Event.CancelAsked(record));
   }
 
   /**
@@ -232,7 +254,7 @@ public final class Engine {
     try {
       if (!closeRequested) {
         closeRequested = true;
-        post(this::onClose);
+        post(new Event.CloseAsked());
       }
     } finally {
       lock.unlock();
@@ -267,29 +289,62 @@ public final class Engine {
     return stats.retained();
   }
 
-  private void post(Runnable event) {
-    events.add(event);
+  /**
+   * Returns the engine's most recent events and effects, oldest first, for diagnostics; any thread.
+   *
+   * @return one line each
+   */
+  public List<String> recentEvents() {
+    return loop.recent();
+  }
+
+  private void post(Event event) {
+    loop.post(event);
   }
 
   // ---------------------------------------------------------------- the loop
 
-  private void loop() {
-    try {
-      while (!stopped) {
-        run(events.take());
-        Runnable next;
-        while ((next = events.poll()) != null) {
-          run(next);
-        }
-        if (dirty && !closing) {
-          dirty = false;
-          run(this::pass);
-        }
-        endBatch();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      terminated.completeExceptionally(e);
+  /** Hands {@code event} to the code that handles it; engine thread. */
+  private void dispatch(Event event) {
+    if (event instanceof Event.Submitted e) {
+      onSubmitted(e.tasks());
+    } else if (event instanceof Event.CancelAsked e) {
+      onCancel(e.task());
+    } else if (event instanceof Event.CloseAsked) {
+      onClose();
+    } else if (event instanceof Event.DrainDue) {
+      onDrainTimer();
+    } else if (event instanceof Event.BackoffOver) {
+      backoffTimerArmed = false;
+      dirty = true;
+    } else if (event instanceof Event.AllocAnswered e) {
+      onAllocResult(e.request(), e.alloc(), e.error());
+    } else if (event instanceof Event.KeepaliveDue e) {
+      keepalive(e.alloc());
+    } else if (event instanceof Event.KeepaliveAnswered e) {
+      onKeepalive(e.alloc(), e.token(), e.next(), e.error());
+    } else if (event instanceof Event.KeepaliveTimedOut e) {
+      onKeepaliveTimeout(e.alloc(), e.token());
+    } else if (event instanceof Event.IdleCheck e) {
+      onIdleCheck(e.alloc(), e.since());
+    } else if (event instanceof Event.Staged e) {
+      e.attempt().staged();
+    } else if (event instanceof Event.StagingFailed e) {
+      e.attempt().stagingFailed(e.cause());
+    } else if (event instanceof Event.ExecStarted e) {
+      e.attempt().execStarted(e.exec());
+    } else if (event instanceof Event.ExecEnded e) {
+      e.attempt().execEnded(e.result(), e.error());
+    } else if (event instanceof Event.Uploaded e) {
+      e.attempt().uploaded(e.result(), e.error());
+    } else if (event instanceof Event.TimedOut e) {
+      e.attempt().timedOut();
+    } else if (event instanceof Event.KillTimedOut e) {
+      e.attempt().killTimedOut(config.name());
+    } else if (event instanceof Event.AllFreed) {
+      terminate();
+    } else {
+      throw new IllegalStateException("unknown event " + event);
     }
   }
 
@@ -301,33 +356,60 @@ public final class Engine {
    * in the statuses too.
    */
   private void endBatch() {
-    stats.publish(queue.size() + draining.size(), pending.size(), live, dims, changes);
+    stats.publish(queue.size() + drain.size(), pending.size(), live, dims, changes);
     for (Change c : changes) {
       c.task().publish(c.status(), defer);
     }
     changes.clear();
     if (!effects.isEmpty()) {
-      List<Runnable> now = new ArrayList<>(effects);
+      List<Effect> now = new ArrayList<>(effects);
       effects.clear();
-      now.forEach(this::run);
+      for (Effect effect : now) {
+        loop.traceEffect(effect);
+        try {
+          apply(effect);
+        } catch (RuntimeException | Error e) {
+          LOG.log(Level.ERROR, "scheduler " + config.name() + ": effect " + effect
+              + " failed; continuing", e);
+        }
+      }
     }
     if (!deferred.isEmpty()) {
       List<Runnable> batch = new ArrayList<>(deferred);
       deferred.clear();
-      callbacks.execute(() -> batch.forEach(this::run));
+      callbacks.execute(() -> batch.forEach(this::deliver));
     }
   }
 
-  /** Runs {@code effect} on the engine thread at the end of this batch, after it is visible. */
-  private void later(Runnable effect) {
+  /** Makes {@code effect} at the end of this batch, after the batch is visible; engine thread. */
+  private void later(Effect effect) {
     effects.add(effect);
   }
 
-  private void run(Runnable event) {
+  /** Makes one call out; engine thread, at the end of a batch. */
+  private void apply(Effect effect) {
+    if (effect instanceof Effect.SendRequest e) {
+      sendRequest(e.request());
+    } else if (effect instanceof Effect.Stage e) {
+      stage(e.attempt(), e.request(), e.from());
+    } else if (effect instanceof Effect.Start e) {
+      io.execute(() -> e.attempt().start(this::post));
+    } else if (effect instanceof Effect.Upload e) {
+      upload(e.attempt(), e.result(), e.to());
+    } else if (effect instanceof Effect.Kill e) {
+      io.execute(() -> killQuietly(e.exec()));
+    } else if (effect instanceof Effect.Free e) {
+      freeNow(e.alloc(), e.lock()).whenComplete((v, x) -> e.freed().complete(null));
+    } else {
+      throw new IllegalStateException("unknown effect " + effect);
+    }
+  }
+
+  private void deliver(Runnable delivery) {
     try {
-      event.run();
+      delivery.run();
     } catch (RuntimeException | Error e) {
-      LOG.log(Level.ERROR, "scheduler " + config.name() + ": event failed; continuing", e);
+      LOG.log(Level.ERROR, "scheduler " + config.name() + ": a delivery failed; continuing", e);
     }
   }
 
@@ -352,22 +434,15 @@ public final class Engine {
     if (accepted.isEmpty()) {
       return;
     }
-    draining.addAll(accepted);
-    if (!config.drainTimeout().isZero()) {
-      if (drainStart < 0) {
-        drainStart = now;
-      }
-      drainDeadline = Math.min(now + Durations.nanos(config.drainTimeout()),
-          drainStart + Durations.nanos(config.maxDrainWait()));
-      if (!drainTimerArmed) {
-        armDrainTimer();
-      }
+    long deadline = drain.add(accepted, now);
+    if (deadline != Batcher.NO_TIMER) {
+      time.scheduleAt(deadline, () -> post(new Event.DrainDue()));
     }
     // Timers first, statuses last: whoever sees a status can rely on the timer being set.
     for (TaskRecord t : accepted) {
       publish(t, State.INIT, null, WaitReason.DRAINING, null, null);
     }
-    if (config.drainTimeout().isZero()) {
+    if (drain.due(now)) {
       flushDrain();
     }
   }
@@ -397,39 +472,23 @@ public final class Engine {
     return null;
   }
 
-  private void armDrainTimer() {
-    drainTimerArmed = true;
-    time.scheduleAt(drainDeadline, () -> post(this::onDrainTimer));
-  }
-
   private void onDrainTimer() {
-    drainTimerArmed = false;
-    if (draining.isEmpty()) {
-      drainStart = -1;
-      return;
-    }
     long now = time.nanoTime();
-    if (now >= drainDeadline) {
+    long next = drain.woke(now);
+    if (next != Batcher.NO_TIMER) {
+      time.scheduleAt(next, () -> post(new Event.DrainDue()));
+    } else if (drain.due(now)) {
       flushDrain();
-    } else {
-      armDrainTimer();
     }
   }
 
   private void flushDrain() {
-    queue.addAll(draining);
-    draining.clear();
-    drainStart = -1;
+    queue.addAll(drain.flush());
     queueSorted = false;
     dirty = true;
   }
 
   // ---------------------------------------------------------------- the pass
-
-  /** How often a transfer is tried while a repository is unavailable. */
-  private static final int TRANSFER_TRIES = 5;
-  /** The wait after the first unavailable try; it doubles after each. */
-  private static final Duration TRANSFER_BACKOFF = Duration.ofMillis(200);
 
   private static final Comparator<TaskRecord> ORDER = Comparator
       .comparingInt((TaskRecord t) -> t.task.priority())
@@ -445,7 +504,7 @@ public final class Engine {
     try {
       placeAndRequest();
     } catch (RuntimeException | Error e) {
-      queue.removeIf(t -> t.assignment != null || t.current.state() == State.DONE);
+      queue.removeIf(t -> t.attempt != null || t.current.state() == State.DONE);
       queueSorted = false;
       throw e;
     }
@@ -515,7 +574,7 @@ public final class Engine {
     }
     boolean starvedWait = !waiting.isEmpty();
     for (TaskRecord t : rest) {
-      if (t.assignment == null && t.current.state() != State.DONE) {
+      if (t.attempt == null && t.current.state() != State.DONE) {
         waiting.add(t);
       }
     }
@@ -596,10 +655,7 @@ public final class Engine {
       markWaiting(left.remaining(), holding, WaitReason.BACKING_OFF);
       if (!backoffTimerArmed) {
         backoffTimerArmed = true;
-        time.scheduleAt(backoffUntil, () -> post(() -> {
-          backoffTimerArmed = false;
-          dirty = true;
-        }));
+        time.scheduleAt(backoffUntil, () -> post(new Event.BackoffOver()));
       }
       return;
     }
@@ -637,20 +693,22 @@ public final class Engine {
     pending.add(p);
     stats.allocsRequested++;
     LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": requesting alloc " + req);
-    later(() -> {
-      if (!pending.contains(p)) {
-        return;  // given up on before it was sent (the scheduler is closing)
-      }
-      CompletableFuture<Alloc> f;
-      try {
-        f = Objects.requireNonNull(config.cluster().allocate(req, config.labels()),
-            "allocate future");
-      } catch (RuntimeException e) {
-        f = CompletableFuture.failedFuture(e);
-      }
-      p.future = f;
-      f.whenComplete((alloc, error) -> post(() -> onAllocResult(p, alloc, error)));
-    });
+    later(new Effect.SendRequest(p));
+  }
+
+  private void sendRequest(PendingAlloc p) {
+    if (!pending.contains(p)) {
+      return;  // given up on before it was sent (the scheduler is closing)
+    }
+    CompletableFuture<Alloc> f;
+    try {
+      f = Objects.requireNonNull(config.cluster().allocate(p.req, config.labels()),
+          "allocate future");
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    p.future = f;
+    f.whenComplete((alloc, error) -> post(new Event.AllocAnswered(p, alloc, error)));
   }
 
   private void onAllocResult(PendingAlloc p, @Nullable Alloc alloc, @Nullable Throwable error) {
@@ -662,7 +720,7 @@ public final class Engine {
     }
     dirty = true;
     if (alloc == null) {
-      Throwable cause = unwrap(error);
+      Throwable cause = Failures.unwrap(error);
       if (closing) {
         maybeFinishClose();
         return;
@@ -677,7 +735,7 @@ public final class Engine {
         return;
       }
       allocFailures = Math.min(allocFailures + 1, 64);
-      emit(new SchedulerEvent.AllocRefused(p.req, describe(cause), false));
+      emit(new SchedulerEvent.AllocRefused(p.req, Failures.describe(cause), false));
       long backoff = Durations.doubled(Durations.nanos(config.backoffInitial()),
           allocFailures - 1, Durations.nanos(config.backoffMax()));
       backoffUntil = time.nanoTime() + backoff;
@@ -727,7 +785,7 @@ public final class Engine {
     long token = ++a.keepaliveSeq;
     a.keepaliveTimer.cancel();
     a.keepaliveTimer = timer(config.keepaliveTimeout(),
-        () -> post(() -> onKeepaliveTimeout(a, token)));
+        () -> post(new Event.KeepaliveTimedOut(a, token)));
     io.execute(() -> {
       CompletableFuture<Duration> f;
       try {
@@ -735,7 +793,7 @@ public final class Engine {
       } catch (RuntimeException e) {
         f = CompletableFuture.failedFuture(e);
       }
-      f.whenComplete((next, e) -> post(() -> onKeepalive(a, token, next, e)));
+      f.whenComplete((next, e) -> post(new Event.KeepaliveAnswered(a, token, next, e)));
     });
   }
 
@@ -745,10 +803,10 @@ public final class Engine {
     }
     a.keepaliveTimer.cancel();
     if (e != null || next == null) {
-      allocDead(a, "keepalive failed: " + describe(unwrap(e)));
+      allocDead(a, "keepalive failed: " + Failures.describe(Failures.unwrap(e)));
       return;
     }
-    a.keepaliveTimer = timer(next, () -> post(() -> keepalive(a)));
+    a.keepaliveTimer = timer(next, () -> post(new Event.KeepaliveDue(a)));
   }
 
   private void onKeepaliveTimeout(LiveAlloc a, long token) {
@@ -760,7 +818,7 @@ public final class Engine {
   private void becameIdle(LiveAlloc a) {
     long since = time.nanoTime();
     a.idleSince = since;
-    timer(config.maxAllocIdleTime(), () -> post(() -> onIdleCheck(a, since)));
+    timer(config.maxAllocIdleTime(), () -> post(new Event.IdleCheck(a, since)));
   }
 
   private void onIdleCheck(LiveAlloc a, long since) {
@@ -822,19 +880,12 @@ public final class Engine {
     stats.allocGone(a.id, SchedulerStats.AllocState.DEAD, dims.resources(a.capacity), a.upSince);
     LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id + " is dead: " + why);
     emit(new SchedulerEvent.AllocDown(a.id, why, true));
-    for (Assignment asg : new ArrayList<>(a.running)) {
-      a.running.remove(asg);
-      asg.timeoutTimer.cancel();
-      asg.task.assignment = null;
-      if (asg.exec != null) {
-        Exec x = asg.exec;
-        later(() -> io.execute(() -> killQuietly(x)));
-      }
-      if (asg.stop != null) {
-        finish(asg.task, asg.stop);
-      } else {
-        lost(asg.task, "alloc " + a.id + " died: " + why);
-      }
+    for (Attempt attempt : new ArrayList<>(a.running)) {
+      a.running.remove(attempt);
+      attempt.abandon();
+      TaskException stop = attempt.stopping();
+      decide(attempt.task, stop != null ? new RetryPolicy.Outcome.Ended(stop)
+          : new RetryPolicy.Outcome.Lost("alloc " + a.id + " died: " + why));
     }
     forget(a);
     free(a);
@@ -845,14 +896,14 @@ public final class Engine {
   /** Drops what the transferer remembers of a gone alloc's repository. */
   private void forget(LiveAlloc a) {
     try {
-      transferer.forget(a.alloc.repository());
+      transfers.forget(a.alloc.repository());
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id
           + " has no repository to forget", e);
     }
   }
 
-  // ---------------------------------------------------------------- the task lifecycle
+  // ---------------------------------------------------------------- attempts
 
   /**
    * Places {@code t} on {@code a}, or, if that throws, ends {@code t} alone DONE with the error:
@@ -862,81 +913,20 @@ public final class Engine {
    */
   private boolean place(TaskRecord t, LiveAlloc a) {
     try {
-      assign(t, a);
+      Attempt.begin(t, a, repositoryOf(t), attempts);
+      stats.allocsChanged();
+      publish(t, State.STAGING, a.id, null, null, null);
       return true;
     } catch (RuntimeException e) {
       LOG.log(Level.ERROR, "scheduler " + config.name() + ": placing " + t.task + " failed", e);
-      if (t.assignment != null) {
-        release(t.assignment);
+      Attempt begun = t.attempt;
+      if (begun != null) {
+        begun.release();
       }
       queue.remove(t);
       finish(t, new TaskException(Kind.FAILED, t.task + " could not be placed on alloc " + a.id
-          + ": " + describe(e), null, e));
+          + ": " + Failures.describe(e), null, e));
       return false;
-    }
-  }
-
-  private void assign(TaskRecord t, LiveAlloc a) {
-    // What can throw comes first, before anything changes.
-    ExecRequest req = new ExecRequest(t.current.id(), t.task.name(), t.task.exec(),
-        t.task.resources(), t.task.inputs());
-    Repository repo = repositoryOf(t);
-    Assignment asg = new Assignment(t, a);
-    Duration timeout = t.task.timeout();
-    if (timeout != null) {
-      asg.timeoutTimer = timer(timeout, () -> post(() -> onTimeout(asg)));
-    }
-    t.assignment = asg;
-    a.running.add(asg);
-    a.idleSince = -1;
-    Packer.subtract(a.free, t.need);
-    stats.allocsChanged();
-    publish(t, State.STAGING, a.id, null, null, null);
-    later(() -> {
-      CompletableFuture<?> staged = repo == null || req.inputs().files().isEmpty()
-          ? CompletableFuture.completedFuture(null)
-          : copy(repo, a.alloc.repository(), req.inputs(), "staging inputs of " + t.task);
-      staged.whenComplete((v, e) -> {
-        if (e != null) {
-          post(() -> onStagingFailed(asg, unwrap(e)));
-        } else {
-          post(() -> onStaged(asg, req));
-        }
-      });
-    });
-  }
-
-  /** Starts the staged attempt, unless it was given up on or its alloc died meanwhile. */
-  private void onStaged(Assignment asg, ExecRequest req) {
-    if (asg.task.assignment != asg || !asg.alloc.live) {
-      return;
-    }
-    if (asg.stop != null) {
-      onExecEnded(asg, null, null);
-      return;
-    }
-    later(() -> io.execute(() -> start(asg, req)));
-  }
-
-  /**
-   * Calls {@link Alloc#start} on the I/O executor, unless the engine has meanwhile declared the
-   * alloc dead: the check and the call hold the alloc's lock, which its free also takes, so no
-   * exec is started on an alloc after the engine gave it up.
-   */
-  private void start(Assignment asg, ExecRequest req) {
-    try {
-      Exec x;
-      synchronized (asg.alloc) {
-        if (asg.alloc.gone) {
-          return;  // its tasks were already handed elsewhere
-        }
-        x = Objects.requireNonNull(asg.alloc.alloc.start(req), "exec");
-      }
-      CompletableFuture<ExecResult> result = Objects.requireNonNull(x.result(), "exec result");
-      post(() -> onExecStarted(asg, x));
-      result.whenComplete((r, e) -> post(() -> onExecEnded(asg, r, e)));
-    } catch (RuntimeException e) {
-      post(() -> onExecEnded(asg, null, e));
     }
   }
 
@@ -945,246 +935,123 @@ public final class Engine {
     return own != null ? own : config.repository();
   }
 
-  /**
-   * Copies the objects of {@code files} from {@code src} to {@code dst}, retrying while the
-   * repositories are unavailable, with backoff, up to {@link #TRANSFER_TRIES} tries.
-   */
-  private CompletableFuture<Void> copy(Repository src, Repository dst, Fileset files, String what) {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    copy(src, dst, files, what, 1, done);
-    return done;
-  }
-
-  private void copy(Repository src, Repository dst, Fileset files, String what, int tryNo,
-      CompletableFuture<Void> done) {
-    CompletableFuture<?> f;
-    try {
-      f = transferer.transfer(src, dst, files.digests());
-    } catch (RuntimeException e) {
-      f = CompletableFuture.failedFuture(e);
+  /** What attempts need from the engine. */
+  private final Attempt.Host attempts = new Attempt.Host() {
+    @Override
+    public void later(Effect effect) {
+      Engine.this.later(effect);
     }
-    f.whenComplete((report, e) -> {
-      Throwable cause = unwrap(e);
-      if (cause == null) {
-        done.complete(null);
-      } else if (cause instanceof RepositoryException re
-          && re.kind() == RepositoryException.Kind.UNAVAILABLE && tryNo < TRANSFER_TRIES) {
-        Duration wait = TRANSFER_BACKOFF.multipliedBy(1L << (tryNo - 1));
-        LOG.log(Level.INFO, () -> what + ": " + cause.getMessage() + "; retrying in " + wait);
-        time.schedule(wait, () -> copy(src, dst, files, what, tryNo + 1, done));
-      } else {
-        done.completeExceptionally(cause);
+
+    @Override
+    public TimeSource.Cancellable timer(Duration delay, Event event) {
+      return Engine.this.timer(delay, () -> post(event));
+    }
+
+    @Override
+    public void running(Attempt attempt) {
+      publish(attempt.task, State.RUNNING, attempt.alloc.id, null, null, null);
+    }
+
+    @Override
+    public void release(Attempt attempt) {
+      LiveAlloc a = attempt.alloc;
+      a.running.remove(attempt);
+      stats.allocsChanged();
+      double[] need = attempt.task.need;
+      int n = Math.min(a.free.length, need.length);
+      for (int i = 0; i < n; i++) {
+        a.free[i] = Math.min(a.capacity[i], a.free[i] + need[i]);
       }
-    });
-  }
-
-  private void onStagingFailed(Assignment asg, @Nullable Throwable cause) {
-    TaskRecord t = asg.task;
-    if (t.assignment != asg) {
-      return;
-    }
-    release(asg);
-    if (asg.stop != null) {
-      finish(t, asg.stop);
-    } else if (cause instanceof RepositoryException re
-        && re.kind() != RepositoryException.Kind.UNAVAILABLE) {
-      finish(t, repositoryError(t, re, t.task.inputs(), "input"));
-    } else {
-      failed(t, "staging its inputs onto alloc " + asg.alloc.id + " failed: " + describe(cause),
-          null, cause);
-    }
-    dirty = true;
-    maybeFinishClose();
-  }
-
-  /** Turns a missing or corrupt object into the task's error, naming its digest and paths. */
-  private TaskException repositoryError(
-      TaskRecord t, RepositoryException e, Fileset files, String role) {
-    Kind kind = e.kind() == RepositoryException.Kind.NOT_FOUND ? Kind.NOT_FOUND : Kind.CORRUPT;
-    String paths = e.digest().map(d -> pathsOf(files, d)).orElse("");
-    return new TaskException(kind, t.task + ": " + role + " " + paths
-        + (kind == Kind.NOT_FOUND ? " is missing: " : " is corrupt: ") + e.getMessage(), null, e);
-  }
-
-  private static String pathsOf(Fileset files, Digest d) {
-    List<String> paths = new ArrayList<>();
-    files.files().forEach((path, ref) -> {
-      if (ref.digest().equals(d)) {
-        paths.add(path);
+      if (a.running.isEmpty() && a.live) {
+        becameIdle(a);
       }
-    });
-    return String.join(", ", paths);
+    }
+
+    @Override
+    public void settle(Attempt attempt, RetryPolicy.Outcome outcome) {
+      decide(attempt.task, outcome);
+      dirty = true;
+      maybeFinishClose();
+    }
+
+    @Override
+    public void forget(LiveAlloc alloc) {
+      Engine.this.forget(alloc);
+    }
+
+    @Override
+    public void allocLost(LiveAlloc alloc, String why) {
+      allocDead(alloc, why);
+    }
+
+    @Override
+    public Duration killTimeout() {
+      return config.killTimeout();
+    }
+  };
+
+  /** Copies an attempt's inputs onto its alloc, and says so when done. */
+  private void stage(Attempt attempt, ExecRequest req, @Nullable Repository from) {
+    CompletableFuture<?> staged = from == null || req.inputs().files().isEmpty()
+        ? CompletableFuture.completedFuture(null)
+        : transfers.copy(from, attempt.alloc.alloc.repository(), req.inputs(),
+            "staging inputs of " + attempt.task.task);
+    staged.whenComplete((v, e) -> post(e != null
+        ? new Event.StagingFailed(attempt, Failures.unwrap(e)) : new Event.Staged(attempt)));
   }
 
-  private void onExecStarted(Assignment asg, Exec x) {
-    if (asg.task.assignment != asg) {
-      later(() -> io.execute(() -> killQuietly(x)));
-      return;
-    }
-    asg.exec = x;
-    if (asg.stop != null) {
-      later(() -> io.execute(() -> killQuietly(x)));
-    }
-    publish(asg.task, State.RUNNING, asg.alloc.id, null, null, null);
-  }
-
-  private void onExecEnded(Assignment asg, @Nullable ExecResult r, @Nullable Throwable e) {
-    TaskRecord t = asg.task;
-    if (t.assignment != asg) {
-      return;
-    }
-    Throwable cause = unwrap(e);
-    Repository repo = repositoryOf(t);
-    if (asg.stop == null && cause == null && r != null && r.succeeded() && repo != null
-        && !r.outputs().files().isEmpty() && !asg.uploading) {
-      // Hold the slot until the outputs are safe: the alloc's repository must outlive the copy.
-      asg.uploading = true;
-      copy(asg.alloc.alloc.repository(), repo, r.outputs(), "uploading outputs of " + t.task)
-          .whenComplete((v, ue) -> post(() -> onUploaded(asg, r, unwrap(ue))));
-      return;
-    }
-    release(asg);
-    if (asg.stop != null) {
-      finish(t, asg.stop);
-    } else if (cause instanceof AllocLostException) {
-      lost(t, "alloc " + asg.alloc.id + " was lost: " + cause.getMessage());
-      allocDead(asg.alloc, "an exec reported it lost: " + cause.getMessage());
-    } else if (cause != null || r == null) {
-      // The alloc may have dropped objects it held (a changed input, say): check afresh next time.
-      forget(asg.alloc);
-      failed(t, "its exec failed on alloc " + asg.alloc.id + ": " + describe(cause), null, cause);
-    } else if (!r.succeeded()) {
-      failed(t, "its command exited with code " + r.exitCode() + " on alloc " + asg.alloc.id,
-          r, null);
-    } else {
-      publish(t, State.DONE, null, null, r, null);
-    }
-    dirty = true;
-    maybeFinishClose();
-  }
-
-  private void onUploaded(Assignment asg, ExecResult r, @Nullable Throwable e) {
-    TaskRecord t = asg.task;
-    if (t.assignment != asg) {
-      return;
-    }
-    if (e == null) {
-      onExecEnded(asg, r, null);
-      return;
-    }
-    release(asg);
-    if (asg.stop != null) {
-      finish(t, asg.stop);
-    } else {
-      String why = e instanceof RepositoryException re
-          && re.kind() != RepositoryException.Kind.UNAVAILABLE
-          ? repositoryError(t, re, r.outputs(), "output").getMessage()
-          : "uploading its outputs from alloc " + asg.alloc.id + " failed: " + describe(e);
-      failed(t, why, r, e);
-    }
-    dirty = true;
-    maybeFinishClose();
-  }
-
-  private void release(Assignment asg) {
-    LiveAlloc a = asg.alloc;
-    asg.task.assignment = null;
-    asg.timeoutTimer.cancel();
-    a.running.remove(asg);
-    stats.allocsChanged();
-    int n = Math.min(a.free.length, asg.task.need.length);
-    for (int i = 0; i < n; i++) {
-      a.free[i] = Math.min(a.capacity[i], a.free[i] + asg.task.need[i]);
-    }
-    if (a.running.isEmpty() && a.live) {
-      becameIdle(a);
-    }
-  }
-
-  private void onTimeout(Assignment asg) {
-    if (asg.task.assignment != asg || asg.stop != null) {
-      return;
-    }
-    asg.stop = new TaskException(Kind.TIMED_OUT, asg.task.task + " ran longer than its timeout of "
-        + asg.task.task.timeout() + " on alloc " + asg.alloc.id + " and was killed");
-    killAssigned(asg);
+  /** Copies an attempt's outputs to the task's repository, and says so when done. */
+  private void upload(Attempt attempt, ExecResult result, Repository to) {
+    transfers.copy(attempt.alloc.alloc.repository(), to, result.outputs(),
+            "uploading outputs of " + attempt.task.task)
+        .whenComplete((v, e) -> post(new Event.Uploaded(attempt, result, Failures.unwrap(e))));
   }
 
   private void onCancel(TaskRecord t) {
     if (t.current.state() == State.DONE) {
       return;
     }
-    if (draining.remove(t) || queue.remove(t)) {
+    if (drain.remove(t) || queue.remove(t)) {
       finish(t, cancelled(t));
       return;
     }
-    Assignment asg = t.assignment;
-    if (asg != null) {
-      if (asg.stop == null) {
-        asg.stop = cancelled(t);
-        killAssigned(asg);
+    Attempt attempt = t.attempt;
+    if (attempt != null) {
+      if (attempt.stopping() == null) {
+        attempt.stop(cancelled(t));
       }
       return;
     }
     t.cancelRequested = true;
   }
 
-  /**
-   * Kills the attempt's exec (or, if it has not started yet, has it killed as it starts), and gives
-   * up on it if it has not ended within the kill timeout: an exec that ignores kill() must not hold
-   * its slot, or the scheduler's close, forever.
-   */
-  private void killAssigned(Assignment asg) {
-    Exec x = asg.exec;
-    if (x != null) {
-      later(() -> io.execute(() -> killQuietly(x)));
-    }
-    if (!asg.killTimerArmed) {
-      asg.killTimerArmed = true;
-      timer(config.killTimeout(), () -> post(() -> onKillTimeout(asg)));
+  /** Decides on {@code t} after its attempt ended: done, queued again, or given up. */
+  private void decide(TaskRecord t, RetryPolicy.Outcome outcome) {
+    if (outcome instanceof RetryPolicy.Outcome.Succeeded s) {
+      publish(t, State.DONE, null, null, s.result(), null);
+    } else if (outcome instanceof RetryPolicy.Outcome.Ended e) {
+      finish(t, e.error());
+    } else if (outcome instanceof RetryPolicy.Outcome.Lost l) {
+      t.lostCount++;
+      stats.attemptsLost++;
+      publish(t, State.LOST, t.current.allocId(), null, null, null);
+      again(t, policy.afterLost(t.task, t.lostCount, l.why()), "lost (" + l.why() + ")");
+    } else if (outcome instanceof RetryPolicy.Outcome.Failed f) {
+      t.failedCount++;
+      stats.attemptsFailed++;
+      again(t, policy.afterFailed(t.task, t.current.attempt(), t.failedCount, f),
+          "failed (" + f.why() + ")");
     }
   }
 
-  private void onKillTimeout(Assignment asg) {
-    TaskRecord t = asg.task;
-    if (t.assignment != asg || asg.stop == null) {
+  private void again(TaskRecord t, @Nullable TaskException giveUp, String what) {
+    if (giveUp != null) {
+      finish(t, giveUp);
       return;
     }
-    LOG.log(Level.WARNING, "scheduler " + config.name() + ": " + t.task + " did not end within "
-        + config.killTimeout() + " of being killed on alloc " + asg.alloc.id
-        + "; giving up on it and freeing its room");
-    release(asg);
-    finish(t, asg.stop);
-    dirty = true;
-    maybeFinishClose();
-  }
-
-  private void lost(TaskRecord t, String why) {
-    t.lostCount++;
-    stats.attemptsLost++;
-    publish(t, State.LOST, t.current.allocId(), null, null, null);
-    if (t.lostCount >= config.maxLostAttempts()) {
-      finish(t, new TaskException(Kind.LOST, t.task + " was lost " + t.lostCount + " time"
-          + (t.lostCount == 1 ? "" : "s") + " (the limit); last: " + why));
-    } else {
-      LOG.log(Level.INFO, () -> "scheduler " + config.name() + ": " + t.task + " lost (" + why
-          + "); queued again");
-      requeue(t);
-    }
-  }
-
-  private void failed(TaskRecord t, String why, @Nullable ExecResult r, @Nullable Throwable cause) {
-    t.failedCount++;
-    stats.attemptsFailed++;
-    if (t.failedCount >= config.maxFailedAttempts()) {
-      finish(t, new TaskException(Kind.FAILED, t.task + " failed: " + why + " (attempt "
-          + (t.current.attempt() + 1) + "; " + t.failedCount + " failed of at most "
-          + config.maxFailedAttempts() + ")", r, cause));
-    } else {
-      LOG.log(Level.INFO, () -> "scheduler " + config.name() + ": " + t.task + " failed (" + why
-          + "); queued again");
-      requeue(t);
-    }
+    LOG.log(Level.INFO, () -> "scheduler " + config.name() + ": " + t.task + " " + what
+        + "; queued again");
+    requeue(t);
   }
 
   private void requeue(TaskRecord t) {
@@ -1259,10 +1126,9 @@ public final class Engine {
 
   private void onClose() {
     closing = true;
-    for (TaskRecord t : draining) {
+    for (TaskRecord t : drain.flush()) {
       finish(t, closedBeforeRun(t));
     }
-    draining.clear();
     for (TaskRecord t : queue) {
       finish(t, closedBeforeRun(t));
     }
@@ -1276,12 +1142,11 @@ public final class Engine {
       }
     }
     for (LiveAlloc a : live) {
-      for (Assignment asg : a.running) {
-        if (asg.stop == null || asg.stop.kind() != Kind.CANCELLED) {
-          asg.stop = new TaskException(Kind.CLOSED, asg.task.task + " was killed: scheduler "
-              + config.name() + " closed");
-        }
-        killAssigned(asg);
+      for (Attempt attempt : a.running) {
+        TaskException stop = attempt.stopping();
+        attempt.stop(stop != null && stop.kind() == Kind.CANCELLED ? stop
+            : new TaskException(Kind.CLOSED, attempt.task.task + " was killed: scheduler "
+                + config.name() + " closed"));
       }
     }
     maybeFinishClose();
@@ -1315,20 +1180,21 @@ public final class Engine {
     live.clear();
     frees.addAll(freeing);  // also those of allocs that died or went idle earlier
     CompletableFuture.allOf(frees.toArray(CompletableFuture[]::new))
-        .whenComplete((v, e) -> post(this::terminate));
+        .whenComplete((v, e) -> post(new Event.AllFreed()));
   }
 
   private void terminate() {
-    stopped = true;
+    loop.stop();
     emit(new SchedulerEvent.Closed(config.name()));
     endBatch();
     if (ownedIo != null) {
       ownedIo.shutdown();
     }
+    activity.cancel();
     // Deliveries already queued still run; complete after them, so that whoever waits for close()
     // has seen every task's final status.
-    callbacks.execute(() -> terminated.complete(null));
-    callbacks.shutdown();
+    callbackThread.execute(() -> terminated.complete(null));
+    callbackThread.shutdown();
   }
 
   // ---------------------------------------------------------------- helpers
@@ -1346,7 +1212,7 @@ public final class Engine {
     CompletableFuture<Void> freed = new CompletableFuture<>();
     freeing.add(freed);
     freed.whenComplete((v, e) -> freeing.remove(freed));
-    later(() -> freeNow(alloc, lock).whenComplete((v, e) -> freed.complete(null)));
+    later(new Effect.Free(idOf(alloc), alloc, lock, freed));
     return freed;
   }
 
@@ -1361,7 +1227,8 @@ public final class Engine {
       }
     }, io).thenCompose(f -> f).handle((v, e) -> {
       if (e != null) {
-        LOG.log(Level.WARNING, "scheduler " + config.name() + ": freeing alloc failed", unwrap(e));
+        LOG.log(Level.WARNING, "scheduler " + config.name() + ": freeing alloc failed",
+            Failures.unwrap(e));
       }
       return null;
     });
@@ -1385,6 +1252,15 @@ public final class Engine {
     free(alloc, alloc);
   }
 
+  /** Returns the alloc's id for messages, or "?" if even that fails. */
+  private static String idOf(Alloc alloc) {
+    try {
+      return String.valueOf(alloc.id());
+    } catch (RuntimeException e) {
+      return "?";
+    }
+  }
+
   private static void killQuietly(Exec x) {
     try {
       x.kill();
@@ -1393,88 +1269,8 @@ public final class Engine {
     }
   }
 
-  private static @Nullable Throwable unwrap(@Nullable Throwable e) {
-    while ((e instanceof CompletionException || e instanceof ExecutionException)
-        && e.getCause() != null) {
-      e = e.getCause();
-    }
-    return e;
-  }
-
-  private static String describe(@Nullable Throwable e) {
-    if (e == null) {
-      return "no result";
-    }
-    return e.getMessage() != null ? e.getClass().getSimpleName() + ": " + e.getMessage()
-        : e.getClass().getName();
-  }
-
-
   // ---------------------------------------------------------------- engine-owned records
 
   /** A task's new status, to be published at the end of the batch. */
   record Change(TaskRecord task, TaskStatus status) {}
-
-  /** An alloc that is up and takes tasks. */
-  static final class LiveAlloc {
-    final Alloc alloc;
-    final String id;
-    final double[] capacity;
-    final double[] free;
-    final long upSince;
-    final long seq;
-    final Set<Assignment> running = new LinkedHashSet<>();
-    /** True while the alloc is in {@code live}: up, and not yet dead or freed. */
-    boolean live;
-    /**
-     * Set, by the engine thread, once the alloc is out of {@code live}; read under the alloc's lock
-     * by the I/O thread about to start an exec on it.
-     */
-    volatile boolean gone;
-    long idleSince;
-    long keepaliveSeq;
-    TimeSource.Cancellable keepaliveTimer = () -> { };
-
-    LiveAlloc(Alloc alloc, String id, double[] capacity, long upSince, long seq) {
-      this.alloc = alloc;
-      this.seq = seq;
-      this.id = id;
-      this.capacity = capacity;
-      this.free = capacity.clone();
-      this.upSince = upSince;
-    }
-  }
-
-  /** An allocation request in flight, credited with all it asked for. */
-  static final class PendingAlloc {
-    final long seq;
-    final Requirements req;
-    final double[] credit;
-    @Nullable CompletableFuture<Alloc> future;
-
-    PendingAlloc(long seq, Requirements req, double[] credit) {
-      this.seq = seq;
-      this.req = req;
-      this.credit = credit;
-    }
-  }
-
-  /** One attempt of a task placed on an alloc. */
-  static final class Assignment {
-    final TaskRecord task;
-    final LiveAlloc alloc;
-    @Nullable Exec exec;
-    /** Why the attempt is being stopped (cancel, timeout, close), once it is. */
-    @Nullable TaskException stop;
-    /** Set once the exec succeeded and its outputs are being copied to the task's repository. */
-    boolean uploading;
-    /** Set once a kill has been sent and the kill timeout started. */
-    boolean killTimerArmed;
-    TimeSource.Cancellable timeoutTimer = () -> { };
-
-    Assignment(TaskRecord task, LiveAlloc alloc) {
-      this.task = task;
-      this.alloc = alloc;
-    }
-  }
 }

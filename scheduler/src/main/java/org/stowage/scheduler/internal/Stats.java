@@ -113,7 +113,7 @@ final class Stats {
    *
    * @param changes this batch's status changes, in order
    */
-  synchronized void publish(int waiting, int pendingAllocs, List<Engine.LiveAlloc> live,
+  synchronized void publish(int waiting, int pendingAllocs, List<LiveAlloc> live,
       Dimensions dims, List<Engine.Change> changes) {
     for (Engine.Change c : changes) {
       if (c.status().state() != State.DONE) {
@@ -134,9 +134,9 @@ final class Stats {
     if (allocsChanged) {
       allocsChanged = false;
       allocs = new ArrayList<>(live.size());
-      for (Engine.LiveAlloc a : live) {
+      for (LiveAlloc a : live) {
         List<String> ids = new ArrayList<>(a.running.size());
-        for (Engine.Assignment asg : a.running) {
+        for (Attempt asg : a.running) {
           ids.add(asg.task.current.id());
         }
         allocs.add(new LiveView(a.id, dims.resources(a.capacity), dims.resources(a.free), ids,

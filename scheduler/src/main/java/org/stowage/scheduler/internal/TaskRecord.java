@@ -22,7 +22,8 @@ import org.stowage.scheduler.TaskStatus;
  * <p>Concurrency: {@code status} is volatile and replaced whole. Waiters, listeners, the furthest
  * state reached and the owning engine are guarded by {@code this}; every status change hands its
  * deliveries to an executor while holding the lock, so deliveries keep the order of the changes.
- * The engine defers them to the end of its batch of events (see {@code Engine}). The fields marked "engine-owned" are touched only by the owning engine's thread.
+ * The engine defers them to the end of its batch of events (see {@code Engine}). The fields marked
+ * "engine-owned" are touched only by the owning engine's thread.
  */
 public final class TaskRecord {
 
@@ -47,7 +48,8 @@ public final class TaskRecord {
   int lostCount;
   int failedCount;
   boolean cancelRequested;
-  Engine.@Nullable Assignment assignment;
+  /** The task's attempt on an alloc, while it has one. */
+  @Nullable Attempt attempt;
 
   /**
    * Creates the record of a new task.
@@ -220,6 +222,12 @@ public final class TaskRecord {
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "listener of " + task + " threw; ignored", e);
     }
+  }
+
+  /** Names the task by its key, which never changes; any thread. */
+  @Override
+  public String toString() {
+    return "task " + task.key();
   }
 
   private record Waiter(State target, CompletableFuture<Task> future) {}

@@ -2,9 +2,22 @@
  * The scheduling engine. Not API: names here may change in any release.
  *
  * <ul>
- *   <li>{@code Engine}: the event loop, which owns all scheduling state on one thread, the
- *       allocation requests, keepalives and idle reclamation, and the task lifecycle (INIT, STAGING,
- *       RUNNING, LOST, DONE).
+ *   <li>{@code Engine}: owns all scheduling state on one thread: the allocation requests,
+ *       keepalives and idle reclamation, and the task lifecycle (INIT, STAGING, RUNNING, LOST,
+ *       DONE).
+ *   <li>{@code EventLoop}: the engine's thread and queue; it counts the work in flight, so that a
+ *       fake time source can run the engine until idle, and remembers the recent events.
+ *   <li>{@code Event}, {@code Effect}: what the engine is told, and the calls out it makes at the
+ *       end of a batch, as records.
+ *   <li>{@code Attempt}: one try of a task on an alloc, phase by phase (staging, starting,
+ *       running, uploading, ended), and its stop by timeout, cancel or close.
+ *   <li>{@code RetryPolicy}: what an attempt's end comes to, and whether a lost or failed one is
+ *       tried again; pure.
+ *   <li>{@code Transfers}, {@code Failures}: copies of a task's files with retries, and reading
+ *       the errors of calls out.
+ *   <li>{@code LiveAlloc}, {@code PendingAlloc}: an alloc that is up, and a request in flight.
+ *   <li>{@code Batcher}: the drain, which gathers a burst of submissions before they are placed;
+ *       pure, with the time passed in.
  *   <li>{@code Packer}: vector best-fit placement and the packing of waiting tasks into requests.
  *   <li>{@code TaskRecord}: a task's published status, its waiters and listeners.
  *   <li>{@code Sandbox}, {@code OutputTail}: an exec's working directory and the bounded tails of
