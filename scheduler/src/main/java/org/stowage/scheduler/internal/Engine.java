@@ -3,8 +3,7 @@ package org.stowage.scheduler.internal;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -116,6 +115,8 @@ public final class Engine {
 
   private final Dimensions dims = new Dimensions();
   private final Packer packer = new Packer();
+  private final Placement placement = new Placement(packer);
+  private final RequestPlanner planner;
   private final double[] minAlloc;
   private final Batcher<TaskRecord> drain;
   private List<TaskRecord> queue = new ArrayList<>();
@@ -186,6 +187,7 @@ public final class Engine {
     this.drain = new Batcher<>(config.drainTimeout(), config.maxDrainWait());
     this.minAlloc = dims.vector(config.minAlloc());
     packer.widenScale(minAlloc);
+    this.planner = new RequestPlanner(packer, minAlloc);
     this.activity = time.register(loop);
     loop.start();
   }
@@ -490,11 +492,6 @@ public final class Engine {
 
   // ---------------------------------------------------------------- the pass
 
-  private static final Comparator<TaskRecord> ORDER = Comparator
-      .comparingInt((TaskRecord t) -> t.task.priority())
-      .thenComparing(Comparator.comparingDouble((TaskRecord t) -> t.size).reversed())
-      .thenComparingLong(t -> t.queuedSince);
-
   /**
    * Places what it can and requests allocs for the rest. If anything throws all the same, the
    * queue is mended before the error is logged: it holds exactly the tasks still waiting, so none
@@ -517,78 +514,26 @@ public final class Engine {
     long now = time.nanoTime();
     if (!queueSorted) {
       // Sizes depend on the scale, which widens as larger tasks and allocs appear.
-      queue.forEach(t -> t.size = packer.size(t.need));
-      queue.sort(ORDER);
+      placement.order(queue);
       queueSorted = true;
     }
     long starvedBefore = Durations.isForever(config.starvationThreshold()) ? Long.MIN_VALUE
         : now - Durations.nanos(config.starvationThreshold());
-    List<TaskRecord> order = new ArrayList<>(queue.size());
-    List<TaskRecord> starved = new ArrayList<>();
-    for (TaskRecord t : queue) {
-      (t.queuedSince <= starvedBefore ? starved : order).add(t);
+    Placement.Plan<LiveAlloc> plan = placement.plan(queue, live, starvedBefore);
+    for (Placement.Placed<LiveAlloc> p : plan.placed()) {
+      place(p.task(), p.alloc());
     }
-    if (!starved.isEmpty()) {
-      starved.sort(Comparator.comparingLong(t -> t.queuedSince));
-      order.addAll(0, starved);
+    for (TaskRecord t : plan.reserved().keySet()) {
+      setWaiting(t, WaitReason.RESERVED);
     }
-
-    // Starved tasks first, one by one, each to the alloc it fits best, or holding one for itself.
-    Set<LiveAlloc> reserved = new LinkedHashSet<>();
-    List<TaskRecord> waiting = new ArrayList<>();
-    for (TaskRecord t : starved) {
-      LiveAlloc best = null;
-      double bestScore = Double.POSITIVE_INFINITY;
-      for (LiveAlloc a : live) {
-        double score = packer.fitScore(t.need, a.free);
-        if (!reserved.contains(a) && score < bestScore) {
-          best = a;
-          bestScore = score;
-        }
-      }
-      if (best != null) {
-        place(t, best);
-        continue;
-      }
-      LiveAlloc hold = reservation(t, reserved);
-      if (hold != null) {
-        reserved.add(hold);
-        setWaiting(t, WaitReason.RESERVED);
-      }
-      waiting.add(t);
-    }
-    // Then the rest: each alloc, fullest first, filled by priority and shape.
-    List<TaskRecord> rest = order.subList(starved.size(), order.size());
-    Packer.Groups<TaskRecord> groups =
-        new Packer.Groups<>(rest, t -> t.need, t -> t.task.priority());
-    if (!rest.isEmpty()) {
-      List<LiveAlloc> allocs = new ArrayList<>(live);
-      allocs.removeAll(reserved);
-      allocs.sort(Comparator.comparingDouble((LiveAlloc a) -> packer.size(a.free))
-          .thenComparingLong(a -> a.seq));
-      for (LiveAlloc a : allocs) {
-        for (TaskRecord t : packer.fill(a.free, groups)) {
-          place(t, a);
-        }
-      }
-    }
-    boolean starvedWait = !waiting.isEmpty();
-    for (TaskRecord t : rest) {
-      if (t.attempt == null && t.current.state() != State.DONE) {
-        waiting.add(t);
-      }
-    }
-    queue = waiting;
-    if (!waiting.isEmpty()) {
-      // The groups hold exactly the rest still waiting; starved ones waiting come first.
-      Packer.Groups<TaskRecord> left = starvedWait
-          ? new Packer.Groups<>(waiting, t -> t.need, t -> t.task.priority()) : groups;
-      request(left, reserved.isEmpty() ? Set.of() : reservedTasks(waiting));
+    queue = plan.waiting();
+    if (!queue.isEmpty()) {
+      request(plan.left(), plan.reserved().isEmpty() ? Set.of() : reservedTasks(queue));
     }
   }
 
   private Set<TaskRecord> reservedTasks(List<TaskRecord> waiting) {
-    Set<TaskRecord> out = new java.util.HashSet<>();
+    Set<TaskRecord> out = new HashSet<>();
     for (TaskRecord t : waiting) {
       if (t.current.waiting() == WaitReason.RESERVED) {
         out.add(t);
@@ -597,81 +542,36 @@ public final class Engine {
     return out;
   }
 
-  /** Picks the live alloc that could hold {@code t} and is closest to having room for it. */
-  private @Nullable LiveAlloc reservation(TaskRecord t, Set<LiveAlloc> taken) {
-    LiveAlloc best = null;
-    double bestShort = Double.POSITIVE_INFINITY;
-    for (LiveAlloc a : live) {
-      if (taken.contains(a) || !Packer.fits(t.need, a.capacity)) {
-        continue;
-      }
-      double s = packer.shortfall(t.need, a.free);
-      if (s < bestShort) {
-        best = a;
-        bestShort = s;
-      }
-    }
-    return best;
-  }
-
   // ---------------------------------------------------------------- alloc requests
 
-  /** Credits {@code left} to the requests in flight, then packs what remains into new ones. */
+  /**
+   * Has the planner credit {@code left} to the requests in flight and pack what remains into new
+   * ones, and sends them; the tasks in {@code holding} keep their reservations.
+   */
   private void request(Packer.Groups<TaskRecord> left, Set<TaskRecord> holding) {
-    // Credit the requests in flight with all they asked for, shape by shape.
-    List<double[]> credit = new ArrayList<>(pending.size());
+    List<double[]> credits = new ArrayList<>(pending.size());
     for (PendingAlloc p : pending) {
-      credit.add(p.credit.clone());
+      credits.add(p.credit);
     }
-    for (Packer.Group<TaskRecord> g : left.groups) {
-      while (!g.tasks.isEmpty()) {
-        double[] best = null;
-        double bestScore = Double.POSITIVE_INFINITY;
-        for (double[] c : credit) {
-          double score = packer.fitScore(g.need, c);
-          if (score < bestScore) {
-            best = c;
-            bestScore = score;
-          }
-        }
-        if (best == null) {
-          break;
-        }
-        int n = Packer.howMany(g.need, best, g.tasks.size());
-        for (int i = 0; i < n; i++) {
-          Packer.subtract(best, g.need);
-          TaskRecord t = g.poll();
-          if (!holding.contains(t)) {
-            setWaiting(t, WaitReason.ALLOC_PENDING);
-          }
-        }
-      }
-    }
-    if (left.isEmpty()) {
-      return;
-    }
-    long now = time.nanoTime();
-    if (now < backoffUntil) {
-      markWaiting(left.remaining(), holding, WaitReason.BACKING_OFF);
-      if (!backoffTimerArmed) {
-        backoffTimerArmed = true;
-        time.scheduleAt(backoffUntil, () -> post(new Event.BackoffOver()));
-      }
-      return;
-    }
-    while (pending.size() < config.maxPendingAllocs() && !left.isEmpty()) {
-      Packer.Bin<TaskRecord> bin = packer.formBin(left, minAlloc, this::admissible);
-      if (bin == null) {
-        TaskRecord t = left.head().poll();
-        queue.remove(t);
-        finish(t, new TaskException(Kind.UNSATISFIABLE, t.task + " needs "
-            + t.task.resources() + ", which the cluster refused to allocate: " + refusedReason));
-        continue;
-      }
+    boolean backingOff = time.nanoTime() < backoffUntil;
+    RequestPlanner.Plan plan = planner.plan(left, credits,
+        config.maxPendingAllocs() - pending.size(), backingOff, this::admissible);
+    markWaiting(plan.credited(), holding, WaitReason.ALLOC_PENDING);
+    for (Packer.Bin<TaskRecord> bin : plan.requests()) {
       markWaiting(bin.members(), holding, WaitReason.ALLOC_PENDING);
       allocate(new Requirements(dims.resources(bin.unit()), bin.width()), bin.credit());
     }
-    markWaiting(left.remaining(), holding, WaitReason.PENDING_LIMIT);
+    for (TaskRecord t : plan.unsatisfiable()) {
+      queue.remove(t);
+      finish(t, new TaskException(Kind.UNSATISFIABLE, t.task + " needs "
+          + t.task.resources() + ", which the cluster refused to allocate: " + refusedReason));
+    }
+    markWaiting(plan.rest(), holding, plan.restWait());
+    if (plan.restWait() == WaitReason.BACKING_OFF && !plan.rest().isEmpty()
+        && !backoffTimerArmed) {
+      backoffTimerArmed = true;
+      time.scheduleAt(backoffUntil, () -> post(new Event.BackoffOver()));
+    }
   }
 
   private boolean admissible(double[] v) {
