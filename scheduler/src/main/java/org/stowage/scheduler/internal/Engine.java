@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,8 +20,6 @@ import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Repository;
 import org.stowage.repository.Transferer;
 import org.stowage.scheduler.Admission;
-import org.stowage.scheduler.Alloc;
-import org.stowage.scheduler.AllocationException;
 import org.stowage.scheduler.Cluster;
 import org.stowage.scheduler.Exec;
 import org.stowage.scheduler.ExecRequest;
@@ -96,8 +93,6 @@ public final class Engine {
   private final Transfers transfers;
   private final RetryPolicy policy;
   private final List<Consumer<SchedulerEvent>> listeners = new CopyOnWriteArrayList<>();
-  /** Frees issued and not yet answered, of any alloc; closing waits for all of them. */
-  private final Set<CompletableFuture<Void>> freeing = ConcurrentHashMap.newKeySet();
   /** Deliveries of this batch's changes, handed to the callback thread once stats are published. */
   private final List<Runnable> deferred = new ArrayList<>();
   private final Executor defer = deferred::add;
@@ -121,17 +116,10 @@ public final class Engine {
   private final Batcher<TaskRecord> drain;
   private List<TaskRecord> queue = new ArrayList<>();
   private boolean queueSorted = true;
-  private final List<LiveAlloc> live = new ArrayList<>();
-  private final List<PendingAlloc> pending = new ArrayList<>();
-  private final List<double[]> refused = new ArrayList<>();
-  private String refusedReason = "";
-  private int allocFailures;
-  private long backoffUntil;
-  private boolean backoffTimerArmed;
+  private final AllocPool pool;
   private boolean dirty;
   private boolean closing;
   private boolean finishing;
-  private long allocSeq;
   private final Stats stats;
 
   /**
@@ -158,6 +146,7 @@ public final class Engine {
             LOG.log(Level.ERROR, "scheduler " + config.name() + ": the pass failed; continuing", e);
           }
         }
+        maybeFinishClose();
         Engine.this.endBatch();
       }
 
@@ -188,6 +177,10 @@ public final class Engine {
     this.minAlloc = dims.vector(config.minAlloc());
     packer.widenScale(minAlloc);
     this.planner = new RequestPlanner(packer, minAlloc);
+    this.pool = new AllocPool(new AllocPool.Settings(config.name(), config.cluster(),
+        config.labels(), config.maxPendingAllocs(), config.maxAllocIdleTime(),
+        config.keepaliveTimeout(), config.backoffInitial(), config.backoffMax()),
+        allocs, time, io, stats, dims, packer, transfers);
     this.activity = time.register(loop);
     loop.start();
   }
@@ -317,18 +310,17 @@ public final class Engine {
     } else if (event instanceof Event.DrainDue) {
       onDrainTimer();
     } else if (event instanceof Event.BackoffOver) {
-      backoffTimerArmed = false;
-      dirty = true;
+      pool.backoffOver();
     } else if (event instanceof Event.AllocAnswered e) {
-      onAllocResult(e.request(), e.alloc(), e.error());
+      pool.answered(e.request(), e.alloc(), e.error(), queue);
     } else if (event instanceof Event.KeepaliveDue e) {
-      keepalive(e.alloc());
+      pool.keepalive(e.alloc());
     } else if (event instanceof Event.KeepaliveAnswered e) {
-      onKeepalive(e.alloc(), e.token(), e.next(), e.error());
+      pool.keepaliveAnswered(e.alloc(), e.token(), e.next(), e.error());
     } else if (event instanceof Event.KeepaliveTimedOut e) {
-      onKeepaliveTimeout(e.alloc(), e.token());
+      pool.keepaliveTimedOut(e.alloc(), e.token());
     } else if (event instanceof Event.IdleCheck e) {
-      onIdleCheck(e.alloc(), e.since());
+      pool.idleCheck(e.alloc(), e.since());
     } else if (event instanceof Event.Staged e) {
       e.attempt().staged();
     } else if (event instanceof Event.StagingFailed e) {
@@ -358,7 +350,7 @@ public final class Engine {
    * in the statuses too.
    */
   private void endBatch() {
-    stats.publish(queue.size() + drain.size(), pending.size(), live, dims, changes);
+    stats.publish(queue.size() + drain.size(), pool.pendingCount(), pool.live(), dims, changes);
     for (Change c : changes) {
       c.task().publish(c.status(), defer);
     }
@@ -391,7 +383,7 @@ public final class Engine {
   /** Makes one call out; engine thread, at the end of a batch. */
   private void apply(Effect effect) {
     if (effect instanceof Effect.SendRequest e) {
-      sendRequest(e.request());
+      pool.send(e.request());
     } else if (effect instanceof Effect.Stage e) {
       stage(e.attempt(), e.request(), e.from());
     } else if (effect instanceof Effect.Start e) {
@@ -401,7 +393,7 @@ public final class Engine {
     } else if (effect instanceof Effect.Kill e) {
       io.execute(() -> killQuietly(e.exec()));
     } else if (effect instanceof Effect.Free e) {
-      freeNow(e.alloc(), e.lock()).whenComplete((v, x) -> e.freed().complete(null));
+      pool.free(e);
     } else {
       throw new IllegalStateException("unknown effect " + effect);
     }
@@ -519,7 +511,7 @@ public final class Engine {
     }
     long starvedBefore = Durations.isForever(config.starvationThreshold()) ? Long.MIN_VALUE
         : now - Durations.nanos(config.starvationThreshold());
-    Placement.Plan<LiveAlloc> plan = placement.plan(queue, live, starvedBefore);
+    Placement.Plan<LiveAlloc> plan = placement.plan(queue, pool.live(), starvedBefore);
     for (Placement.Placed<LiveAlloc> p : plan.placed()) {
       place(p.task(), p.alloc());
     }
@@ -549,257 +541,22 @@ public final class Engine {
    * ones, and sends them; the tasks in {@code holding} keep their reservations.
    */
   private void request(Packer.Groups<TaskRecord> left, Set<TaskRecord> holding) {
-    List<double[]> credits = new ArrayList<>(pending.size());
-    for (PendingAlloc p : pending) {
-      credits.add(p.credit);
-    }
-    boolean backingOff = time.nanoTime() < backoffUntil;
-    RequestPlanner.Plan plan = planner.plan(left, credits,
-        config.maxPendingAllocs() - pending.size(), backingOff, this::admissible);
+    RequestPlanner.Plan plan = planner.plan(left, pool.credits(), pool.requestsAllowed(),
+        pool.backingOff(), pool::admissible);
     markWaiting(plan.credited(), holding, WaitReason.ALLOC_PENDING);
     for (Packer.Bin<TaskRecord> bin : plan.requests()) {
       markWaiting(bin.members(), holding, WaitReason.ALLOC_PENDING);
-      allocate(new Requirements(dims.resources(bin.unit()), bin.width()), bin.credit());
+      pool.request(new Requirements(dims.resources(bin.unit()), bin.width()), bin.credit());
     }
     for (TaskRecord t : plan.unsatisfiable()) {
       queue.remove(t);
       finish(t, new TaskException(Kind.UNSATISFIABLE, t.task + " needs "
-          + t.task.resources() + ", which the cluster refused to allocate: " + refusedReason));
+          + t.task.resources() + ", which the cluster refused to allocate: "
+          + pool.refusedReason()));
     }
     markWaiting(plan.rest(), holding, plan.restWait());
-    if (plan.restWait() == WaitReason.BACKING_OFF && !plan.rest().isEmpty()
-        && !backoffTimerArmed) {
-      backoffTimerArmed = true;
-      time.scheduleAt(backoffUntil, () -> post(new Event.BackoffOver()));
-    }
-  }
-
-  private boolean admissible(double[] v) {
-    for (double[] r : refused) {
-      if (Packer.covers(v, r)) {
-        return false;
-      }
-    }
-    try {
-      return config.cluster().canAllocate(dims.resources(v)).possible();
-    } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "cluster.canAllocate failed; sizing requests conservatively", e);
-      return false;
-    }
-  }
-
-  private void allocate(Requirements req, double[] credit) {
-    PendingAlloc p = new PendingAlloc(++allocSeq, req, credit);
-    pending.add(p);
-    stats.allocsRequested++;
-    LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": requesting alloc " + req);
-    later(new Effect.SendRequest(p));
-  }
-
-  private void sendRequest(PendingAlloc p) {
-    if (!pending.contains(p)) {
-      return;  // given up on before it was sent (the scheduler is closing)
-    }
-    CompletableFuture<Alloc> f;
-    try {
-      f = Objects.requireNonNull(config.cluster().allocate(p.req, config.labels()),
-          "allocate future");
-    } catch (RuntimeException e) {
-      f = CompletableFuture.failedFuture(e);
-    }
-    p.future = f;
-    f.whenComplete((alloc, error) -> post(new Event.AllocAnswered(p, alloc, error)));
-  }
-
-  private void onAllocResult(PendingAlloc p, @Nullable Alloc alloc, @Nullable Throwable error) {
-    if (!pending.remove(p)) {
-      if (alloc != null) {
-        freeQuietly(alloc);
-      }
-      return;
-    }
-    dirty = true;
-    if (alloc == null) {
-      Throwable cause = Failures.unwrap(error);
-      if (closing) {
-        maybeFinishClose();
-        return;
-      }
-      stats.allocsFailed++;
-      if (cause instanceof AllocationException ae && ae.kind() == AllocationException.Kind.NEVER) {
-        refused.add(dims.vector(p.req.min()));
-        emit(new SchedulerEvent.AllocRefused(p.req, String.valueOf(cause.getMessage()), true));
-        refusedReason = cause.getMessage();
-        LOG.log(Level.WARNING, "scheduler " + config.name() + ": cluster can never allocate "
-            + p.req + ": " + cause.getMessage());
-        return;
-      }
-      allocFailures = Math.min(allocFailures + 1, 64);
-      emit(new SchedulerEvent.AllocRefused(p.req, Failures.describe(cause), false));
-      long backoff = Durations.doubled(Durations.nanos(config.backoffInitial()),
-          allocFailures - 1, Durations.nanos(config.backoffMax()));
-      backoffUntil = time.nanoTime() + backoff;
-      LOG.log(Level.WARNING, "scheduler " + config.name() + ": allocation of " + p.req
-          + " failed (" + cause + "); backing off " + Duration.ofNanos(backoff));
-      freeIdleAllocsNothingFits();
-      return;
-    }
-    if (closing) {
-      freeQuietly(alloc);
-      maybeFinishClose();
-      return;
-    }
-    allocFailures = 0;
-    backoffUntil = 0;
-    Resources capacity;
-    String id;
-    try {
-      capacity = Objects.requireNonNull(alloc.resources(), "alloc resources");
-      id = Objects.requireNonNull(alloc.id(), "alloc id");
-    } catch (RuntimeException e) {
-      LOG.log(Level.ERROR, "scheduler " + config.name() + ": alloc is unusable; freeing it", e);
-      freeQuietly(alloc);
-      return;
-    }
-    LiveAlloc a = new LiveAlloc(alloc, id, dims.vector(capacity), time.nanoTime(), p.seq);
-    if (packer.widenScale(a.capacity)) {
-      queueSorted = false;
-    }
-    live.add(a);
-    a.live = true;
-    stats.allocsLive++;
-    stats.allocsChanged();
-    emit(new SchedulerEvent.AllocUp(id, capacity));
-    LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": alloc " + id + " " + capacity
-        + " is up");
-    keepalive(a);
-    becameIdle(a);
-  }
-
-  // ---------------------------------------------------------------- keepalive, idle, death
-
-  private void keepalive(LiveAlloc a) {
-    if (!a.live) {
-      return;
-    }
-    long token = ++a.keepaliveSeq;
-    a.keepaliveTimer.cancel();
-    a.keepaliveTimer = timer(config.keepaliveTimeout(),
-        () -> post(new Event.KeepaliveTimedOut(a, token)));
-    io.execute(() -> {
-      CompletableFuture<Duration> f;
-      try {
-        f = Objects.requireNonNull(a.alloc.keepalive(), "keepalive future");
-      } catch (RuntimeException e) {
-        f = CompletableFuture.failedFuture(e);
-      }
-      f.whenComplete((next, e) -> post(new Event.KeepaliveAnswered(a, token, next, e)));
-    });
-  }
-
-  private void onKeepalive(LiveAlloc a, long token, @Nullable Duration next, @Nullable Throwable e) {
-    if (token != a.keepaliveSeq || !a.live) {
-      return;
-    }
-    a.keepaliveTimer.cancel();
-    if (e != null || next == null) {
-      allocDead(a, "keepalive failed: " + Failures.describe(Failures.unwrap(e)));
-      return;
-    }
-    a.keepaliveTimer = timer(next, () -> post(new Event.KeepaliveDue(a)));
-  }
-
-  private void onKeepaliveTimeout(LiveAlloc a, long token) {
-    if (token == a.keepaliveSeq && a.live) {
-      allocDead(a, "keepalive did not answer within " + config.keepaliveTimeout());
-    }
-  }
-
-  private void becameIdle(LiveAlloc a) {
-    long since = time.nanoTime();
-    a.idleSince = since;
-    timer(config.maxAllocIdleTime(), () -> post(new Event.IdleCheck(a, since)));
-  }
-
-  private void onIdleCheck(LiveAlloc a, long since) {
-    if (a.idleSince != since || !a.running.isEmpty() || !a.live || closing) {
-      return;
-    }
-    retire(a, "idle for " + config.maxAllocIdleTime());
-  }
-
-  /**
-   * The cluster refused a request for lack of capacity or quota: free the idle allocs that no
-   * waiting task fits, since they may hold the very capacity the waiting tasks need (on a finite
-   * cluster, an idle alloc of the wrong shape otherwise blocks them until its idle timeout).
-   */
-  private void freeIdleAllocsNothingFits() {
-    for (LiveAlloc a : new ArrayList<>(live)) {
-      if (!a.running.isEmpty()) {
-        continue;
-      }
-      boolean useful = false;
-      for (TaskRecord t : queue) {
-        if (Packer.fits(t.need, a.capacity)) {
-          useful = true;
-          break;
-        }
-      }
-      if (!useful) {
-        retire(a, "idle, and no waiting task fits it while the cluster is out of capacity");
-      }
-    }
-  }
-
-  /** Takes an idle alloc out of placement, then frees it. */
-  private void retire(LiveAlloc a, String why) {
-    live.remove(a);
-    a.live = false;
-    a.gone = true;
-    a.keepaliveTimer.cancel();
-    stats.allocsLive--;
-    stats.allocsFreedIdle++;
-    stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
-    emit(new SchedulerEvent.AllocDown(a.id, why, false));
-    LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": freeing alloc " + a.id + ": "
-        + why);
-    forget(a);
-    free(a);
-  }
-
-  private void allocDead(LiveAlloc a, String why) {
-    if (!a.live) {
-      return;
-    }
-    live.remove(a);
-    a.live = false;
-    a.gone = true;
-    a.keepaliveTimer.cancel();
-    stats.allocsLive--;
-    stats.allocsDead++;
-    stats.allocGone(a.id, SchedulerStats.AllocState.DEAD, dims.resources(a.capacity), a.upSince);
-    LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id + " is dead: " + why);
-    emit(new SchedulerEvent.AllocDown(a.id, why, true));
-    for (Attempt attempt : new ArrayList<>(a.running)) {
-      a.running.remove(attempt);
-      attempt.abandon();
-      TaskException stop = attempt.stopping();
-      decide(attempt.task, stop != null ? new RetryPolicy.Outcome.Ended(stop)
-          : new RetryPolicy.Outcome.Lost("alloc " + a.id + " died: " + why));
-    }
-    forget(a);
-    free(a);
-    dirty = true;
-    maybeFinishClose();
-  }
-
-  /** Drops what the transferer remembers of a gone alloc's repository. */
-  private void forget(LiveAlloc a) {
-    try {
-      transfers.forget(a.alloc.repository());
-    } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id
-          + " has no repository to forget", e);
+    if (plan.restWait() == WaitReason.BACKING_OFF && !plan.rest().isEmpty()) {
+      pool.awaitBackoff();
     }
   }
 
@@ -835,6 +592,46 @@ public final class Engine {
     return own != null ? own : config.repository();
   }
 
+  /** What the alloc pool needs from the engine. */
+  private final AllocPool.Host allocs = new AllocPool.Host() {
+    @Override
+    public void later(Effect effect) {
+      Engine.this.later(effect);
+    }
+
+    @Override
+    public void post(Event event) {
+      Engine.this.post(event);
+    }
+
+    @Override
+    public TimeSource.Cancellable timer(Duration delay, Event event) {
+      return Engine.this.timer(delay, () -> post(event));
+    }
+
+    @Override
+    public void emit(SchedulerEvent event) {
+      Engine.this.emit(event);
+    }
+
+    @Override
+    public void changed() {
+      dirty = true;
+    }
+
+    @Override
+    public void rescaled() {
+      queueSorted = false;
+    }
+
+    @Override
+    public void abandoned(Attempt attempt, String why) {
+      TaskException stop = attempt.stopping();
+      decide(attempt.task, stop != null ? new RetryPolicy.Outcome.Ended(stop)
+          : new RetryPolicy.Outcome.Lost(why));
+    }
+  };
+
   /** What attempts need from the engine. */
   private final Attempt.Host attempts = new Attempt.Host() {
     @Override
@@ -854,34 +651,23 @@ public final class Engine {
 
     @Override
     public void release(Attempt attempt) {
-      LiveAlloc a = attempt.alloc;
-      a.running.remove(attempt);
-      stats.allocsChanged();
-      double[] need = attempt.task.need;
-      int n = Math.min(a.free.length, need.length);
-      for (int i = 0; i < n; i++) {
-        a.free[i] = Math.min(a.capacity[i], a.free[i] + need[i]);
-      }
-      if (a.running.isEmpty() && a.live) {
-        becameIdle(a);
-      }
+      pool.release(attempt);
     }
 
     @Override
     public void settle(Attempt attempt, RetryPolicy.Outcome outcome) {
       decide(attempt.task, outcome);
       dirty = true;
-      maybeFinishClose();
     }
 
     @Override
     public void forget(LiveAlloc alloc) {
-      Engine.this.forget(alloc);
+      pool.forget(alloc);
     }
 
     @Override
     public void allocLost(LiveAlloc alloc, String why) {
-      allocDead(alloc, why);
+      pool.dead(alloc, why);
     }
 
     @Override
@@ -1033,15 +819,8 @@ public final class Engine {
       finish(t, closedBeforeRun(t));
     }
     queue.clear();
-    for (PendingAlloc p : new ArrayList<>(pending)) {
-      CompletableFuture<Alloc> f = p.future;
-      if (f != null) {
-        f.cancel(false);
-      } else {
-        pending.remove(p);  // never sent
-      }
-    }
-    for (LiveAlloc a : live) {
+    pool.close();
+    for (LiveAlloc a : pool.live()) {
       for (Attempt attempt : a.running) {
         TaskException stop = attempt.stopping();
         attempt.stop(stop != null && stop.kind() == Kind.CANCELLED ? stop
@@ -1049,7 +828,6 @@ public final class Engine {
                 + config.name() + " closed"));
       }
     }
-    maybeFinishClose();
   }
 
   private TaskException closedBeforeRun(TaskRecord t) {
@@ -1057,30 +835,13 @@ public final class Engine {
         + " closed");
   }
 
+  /** Once closing, and no request or attempt is left, frees every alloc, then terminates. */
   private void maybeFinishClose() {
-    if (!closing || finishing || !pending.isEmpty()) {
+    if (!closing || finishing || pool.busy()) {
       return;
     }
-    for (LiveAlloc a : live) {
-      if (!a.running.isEmpty()) {
-        return;
-      }
-    }
     finishing = true;
-    List<CompletableFuture<Void>> frees = new ArrayList<>();
-    for (LiveAlloc a : live) {
-      a.live = false;
-      a.gone = true;
-      a.keepaliveTimer.cancel();
-      stats.allocsLive--;
-      stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
-      emit(new SchedulerEvent.AllocDown(a.id, "scheduler closed", false));
-      frees.add(free(a));
-    }
-    live.clear();
-    frees.addAll(freeing);  // also those of allocs that died or went idle earlier
-    CompletableFuture.allOf(frees.toArray(CompletableFuture[]::new))
-        .whenComplete((v, e) -> post(new Event.AllFreed()));
+    pool.freeAll().whenComplete((v, e) -> post(new Event.AllFreed()));
   }
 
   private void terminate() {
@@ -1099,41 +860,6 @@ public final class Engine {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Frees a gone live alloc; see {@link #start} for why it takes the alloc's lock. */
-  private CompletableFuture<Void> free(LiveAlloc a) {
-    return free(a.alloc, a);
-  }
-
-  /**
-   * Frees {@code alloc} on the I/O executor, holding {@code lock}; the future completes when it is
-   * freed or failed to.
-   */
-  private CompletableFuture<Void> free(Alloc alloc, Object lock) {
-    CompletableFuture<Void> freed = new CompletableFuture<>();
-    freeing.add(freed);
-    freed.whenComplete((v, e) -> freeing.remove(freed));
-    later(new Effect.Free(idOf(alloc), alloc, lock, freed));
-    return freed;
-  }
-
-  private CompletableFuture<Void> freeNow(Alloc alloc, Object lock) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        synchronized (lock) {
-          return Objects.requireNonNull(alloc.free(), "free future");
-        }
-      } catch (RuntimeException e) {
-        return CompletableFuture.<Void>failedFuture(e);
-      }
-    }, io).thenCompose(f -> f).handle((v, e) -> {
-      if (e != null) {
-        LOG.log(Level.WARNING, "scheduler " + config.name() + ": freeing alloc failed",
-            Failures.unwrap(e));
-      }
-      return null;
-    });
-  }
-
   /**
    * Runs {@code action} after {@code delay}, or never if the delay is {@link Durations#FOREVER} or
    * longer; a negative delay counts as zero.
@@ -1146,20 +872,6 @@ public final class Engine {
   }
 
   private static final TimeSource.Cancellable NEVER = () -> { };
-
-  /** Frees an alloc that never took a task. */
-  private void freeQuietly(Alloc alloc) {
-    free(alloc, alloc);
-  }
-
-  /** Returns the alloc's id for messages, or "?" if even that fails. */
-  private static String idOf(Alloc alloc) {
-    try {
-      return String.valueOf(alloc.id());
-    } catch (RuntimeException e) {
-      return "?";
-    }
-  }
 
   private static void killQuietly(Exec x) {
     try {

@@ -15,6 +15,8 @@
  *       tried again; pure.
  *   <li>{@code Transfers}, {@code Failures}: copies of a task's files with retries, and reading
  *       the errors of calls out.
+ *   <li>{@code AllocPool}: the requests in flight and the live allocs: keepalives, idle allocs
+ *       freed, dead ones given up, backoff after a refusal, and freeing them all on close.
  *   <li>{@code LiveAlloc}, {@code PendingAlloc}: an alloc that is up, and a request in flight.
  *   <li>{@code Batcher}: the drain, which gathers a burst of submissions before they are placed;
  *       pure, with the time passed in.
