@@ -3,13 +3,11 @@ package org.stowage.scheduler.internal;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -22,8 +20,6 @@ import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Repository;
 import org.stowage.repository.Transferer;
 import org.stowage.scheduler.Admission;
-import org.stowage.scheduler.Alloc;
-import org.stowage.scheduler.AllocationException;
 import org.stowage.scheduler.Cluster;
 import org.stowage.scheduler.Exec;
 import org.stowage.scheduler.ExecRequest;
@@ -97,8 +93,6 @@ public final class Engine {
   private final Transfers transfers;
   private final RetryPolicy policy;
   private final List<Consumer<SchedulerEvent>> listeners = new CopyOnWriteArrayList<>();
-  /** Frees issued and not yet answered, of any alloc; closing waits for all of them. */
-  private final Set<CompletableFuture<Void>> freeing = ConcurrentHashMap.newKeySet();
   /** Deliveries of this batch's changes, handed to the callback thread once stats are published. */
   private final List<Runnable> deferred = new ArrayList<>();
   private final Executor defer = deferred::add;
@@ -116,21 +110,16 @@ public final class Engine {
 
   private final Dimensions dims = new Dimensions();
   private final Packer packer = new Packer();
+  private final Placement placement = new Placement(packer);
+  private final RequestPlanner planner;
   private final double[] minAlloc;
   private final Batcher<TaskRecord> drain;
   private List<TaskRecord> queue = new ArrayList<>();
   private boolean queueSorted = true;
-  private final List<LiveAlloc> live = new ArrayList<>();
-  private final List<PendingAlloc> pending = new ArrayList<>();
-  private final List<double[]> refused = new ArrayList<>();
-  private String refusedReason = "";
-  private int allocFailures;
-  private long backoffUntil;
-  private boolean backoffTimerArmed;
+  private final AllocPool pool;
   private boolean dirty;
   private boolean closing;
   private boolean finishing;
-  private long allocSeq;
   private final Stats stats;
 
   /**
@@ -157,6 +146,7 @@ public final class Engine {
             LOG.log(Level.ERROR, "scheduler " + config.name() + ": the pass failed; continuing", e);
           }
         }
+        maybeFinishClose();
         Engine.this.endBatch();
       }
 
@@ -186,6 +176,11 @@ public final class Engine {
     this.drain = new Batcher<>(config.drainTimeout(), config.maxDrainWait());
     this.minAlloc = dims.vector(config.minAlloc());
     packer.widenScale(minAlloc);
+    this.planner = new RequestPlanner(packer, minAlloc);
+    this.pool = new AllocPool(new AllocPool.Settings(config.name(), config.cluster(),
+        config.labels(), config.maxPendingAllocs(), config.maxAllocIdleTime(),
+        config.keepaliveTimeout(), config.backoffInitial(), config.backoffMax()),
+        allocs, time, io, stats, dims, packer, transfers);
     this.activity = time.register(loop);
     loop.start();
   }
@@ -315,18 +310,17 @@ public final class Engine {
     } else if (event instanceof Event.DrainDue) {
       onDrainTimer();
     } else if (event instanceof Event.BackoffOver) {
-      backoffTimerArmed = false;
-      dirty = true;
+      pool.backoffOver();
     } else if (event instanceof Event.AllocAnswered e) {
-      onAllocResult(e.request(), e.alloc(), e.error());
+      pool.answered(e.request(), e.alloc(), e.error(), queue);
     } else if (event instanceof Event.KeepaliveDue e) {
-      keepalive(e.alloc());
+      pool.keepalive(e.alloc());
     } else if (event instanceof Event.KeepaliveAnswered e) {
-      onKeepalive(e.alloc(), e.token(), e.next(), e.error());
+      pool.keepaliveAnswered(e.alloc(), e.token(), e.next(), e.error());
     } else if (event instanceof Event.KeepaliveTimedOut e) {
-      onKeepaliveTimeout(e.alloc(), e.token());
+      pool.keepaliveTimedOut(e.alloc(), e.token());
     } else if (event instanceof Event.IdleCheck e) {
-      onIdleCheck(e.alloc(), e.since());
+      pool.idleCheck(e.alloc(), e.since());
     } else if (event instanceof Event.Staged e) {
       e.attempt().staged();
     } else if (event instanceof Event.StagingFailed e) {
@@ -356,7 +350,7 @@ public final class Engine {
    * in the statuses too.
    */
   private void endBatch() {
-    stats.publish(queue.size() + drain.size(), pending.size(), live, dims, changes);
+    stats.publish(queue.size() + drain.size(), pool.pendingCount(), pool.live(), dims, changes);
     for (Change c : changes) {
       c.task().publish(c.status(), defer);
     }
@@ -389,7 +383,7 @@ public final class Engine {
   /** Makes one call out; engine thread, at the end of a batch. */
   private void apply(Effect effect) {
     if (effect instanceof Effect.SendRequest e) {
-      sendRequest(e.request());
+      pool.send(e.request());
     } else if (effect instanceof Effect.Stage e) {
       stage(e.attempt(), e.request(), e.from());
     } else if (effect instanceof Effect.Start e) {
@@ -399,7 +393,7 @@ public final class Engine {
     } else if (effect instanceof Effect.Kill e) {
       io.execute(() -> killQuietly(e.exec()));
     } else if (effect instanceof Effect.Free e) {
-      freeNow(e.alloc(), e.lock()).whenComplete((v, x) -> e.freed().complete(null));
+      pool.free(e);
     } else {
       throw new IllegalStateException("unknown effect " + effect);
     }
@@ -490,11 +484,6 @@ public final class Engine {
 
   // ---------------------------------------------------------------- the pass
 
-  private static final Comparator<TaskRecord> ORDER = Comparator
-      .comparingInt((TaskRecord t) -> t.task.priority())
-      .thenComparing(Comparator.comparingDouble((TaskRecord t) -> t.size).reversed())
-      .thenComparingLong(t -> t.queuedSince);
-
   /**
    * Places what it can and requests allocs for the rest. If anything throws all the same, the
    * queue is mended before the error is logged: it holds exactly the tasks still waiting, so none
@@ -517,78 +506,26 @@ public final class Engine {
     long now = time.nanoTime();
     if (!queueSorted) {
       // Sizes depend on the scale, which widens as larger tasks and allocs appear.
-      queue.forEach(t -> t.size = packer.size(t.need));
-      queue.sort(ORDER);
+      placement.order(queue);
       queueSorted = true;
     }
     long starvedBefore = Durations.isForever(config.starvationThreshold()) ? Long.MIN_VALUE
         : now - Durations.nanos(config.starvationThreshold());
-    List<TaskRecord> order = new ArrayList<>(queue.size());
-    List<TaskRecord> starved = new ArrayList<>();
-    for (TaskRecord t : queue) {
-      (t.queuedSince <= starvedBefore ? starved : order).add(t);
+    Placement.Plan<LiveAlloc> plan = placement.plan(queue, pool.live(), starvedBefore);
+    for (Placement.Placed<LiveAlloc> p : plan.placed()) {
+      place(p.task(), p.alloc());
     }
-    if (!starved.isEmpty()) {
-      starved.sort(Comparator.comparingLong(t -> t.queuedSince));
-      order.addAll(0, starved);
+    for (TaskRecord t : plan.reserved().keySet()) {
+      setWaiting(t, WaitReason.RESERVED);
     }
-
-    // Starved tasks first, one by one, each to the alloc it fits best, or holding one for itself.
-    Set<LiveAlloc> reserved = new LinkedHashSet<>();
-    List<TaskRecord> waiting = new ArrayList<>();
-    for (TaskRecord t : starved) {
-      LiveAlloc best = null;
-      double bestScore = Double.POSITIVE_INFINITY;
-      for (LiveAlloc a : live) {
-        double score = packer.fitScore(t.need, a.free);
-        if (!reserved.contains(a) && score < bestScore) {
-          best = a;
-          bestScore = score;
-        }
-      }
-      if (best != null) {
-        place(t, best);
-        continue;
-      }
-      LiveAlloc hold = reservation(t, reserved);
-      if (hold != null) {
-        reserved.add(hold);
-        setWaiting(t, WaitReason.RESERVED);
-      }
-      waiting.add(t);
-    }
-    // Then the rest: each alloc, fullest first, filled by priority and shape.
-    List<TaskRecord> rest = order.subList(starved.size(), order.size());
-    Packer.Groups<TaskRecord> groups =
-        new Packer.Groups<>(rest, t -> t.need, t -> t.task.priority());
-    if (!rest.isEmpty()) {
-      List<LiveAlloc> allocs = new ArrayList<>(live);
-      allocs.removeAll(reserved);
-      allocs.sort(Comparator.comparingDouble((LiveAlloc a) -> packer.size(a.free))
-          .thenComparingLong(a -> a.seq));
-      for (LiveAlloc a : allocs) {
-        for (TaskRecord t : packer.fill(a.free, groups)) {
-          place(t, a);
-        }
-      }
-    }
-    boolean starvedWait = !waiting.isEmpty();
-    for (TaskRecord t : rest) {
-      if (t.attempt == null && t.current.state() != State.DONE) {
-        waiting.add(t);
-      }
-    }
-    queue = waiting;
-    if (!waiting.isEmpty()) {
-      // The groups hold exactly the rest still waiting; starved ones waiting come first.
-      Packer.Groups<TaskRecord> left = starvedWait
-          ? new Packer.Groups<>(waiting, t -> t.need, t -> t.task.priority()) : groups;
-      request(left, reserved.isEmpty() ? Set.of() : reservedTasks(waiting));
+    queue = plan.waiting();
+    if (!queue.isEmpty()) {
+      request(plan.left(), plan.reserved().isEmpty() ? Set.of() : reservedTasks(queue));
     }
   }
 
   private Set<TaskRecord> reservedTasks(List<TaskRecord> waiting) {
-    Set<TaskRecord> out = new java.util.HashSet<>();
+    Set<TaskRecord> out = new HashSet<>();
     for (TaskRecord t : waiting) {
       if (t.current.waiting() == WaitReason.RESERVED) {
         out.add(t);
@@ -597,309 +534,29 @@ public final class Engine {
     return out;
   }
 
-  /** Picks the live alloc that could hold {@code t} and is closest to having room for it. */
-  private @Nullable LiveAlloc reservation(TaskRecord t, Set<LiveAlloc> taken) {
-    LiveAlloc best = null;
-    double bestShort = Double.POSITIVE_INFINITY;
-    for (LiveAlloc a : live) {
-      if (taken.contains(a) || !Packer.fits(t.need, a.capacity)) {
-        continue;
-      }
-      double s = packer.shortfall(t.need, a.free);
-      if (s < bestShort) {
-        best = a;
-        bestShort = s;
-      }
-    }
-    return best;
-  }
-
   // ---------------------------------------------------------------- alloc requests
 
-  /** Credits {@code left} to the requests in flight, then packs what remains into new ones. */
-  private void request(Packer.Groups<TaskRecord> left, Set<TaskRecord> holding) {
-    // Credit the requests in flight with all they asked for, shape by shape.
-    List<double[]> credit = new ArrayList<>(pending.size());
-    for (PendingAlloc p : pending) {
-      credit.add(p.credit.clone());
-    }
-    for (Packer.Group<TaskRecord> g : left.groups) {
-      while (!g.tasks.isEmpty()) {
-        double[] best = null;
-        double bestScore = Double.POSITIVE_INFINITY;
-        for (double[] c : credit) {
-          double score = packer.fitScore(g.need, c);
-          if (score < bestScore) {
-            best = c;
-            bestScore = score;
-          }
-        }
-        if (best == null) {
-          break;
-        }
-        int n = Packer.howMany(g.need, best, g.tasks.size());
-        for (int i = 0; i < n; i++) {
-          Packer.subtract(best, g.need);
-          TaskRecord t = g.poll();
-          if (!holding.contains(t)) {
-            setWaiting(t, WaitReason.ALLOC_PENDING);
-          }
-        }
-      }
-    }
-    if (left.isEmpty()) {
-      return;
-    }
-    long now = time.nanoTime();
-    if (now < backoffUntil) {
-      markWaiting(left.remaining(), holding, WaitReason.BACKING_OFF);
-      if (!backoffTimerArmed) {
-        backoffTimerArmed = true;
-        time.scheduleAt(backoffUntil, () -> post(new Event.BackoffOver()));
-      }
-      return;
-    }
-    while (pending.size() < config.maxPendingAllocs() && !left.isEmpty()) {
-      Packer.Bin<TaskRecord> bin = packer.formBin(left, minAlloc, this::admissible);
-      if (bin == null) {
-        TaskRecord t = left.head().poll();
-        queue.remove(t);
-        finish(t, new TaskException(Kind.UNSATISFIABLE, t.task + " needs "
-            + t.task.resources() + ", which the cluster refused to allocate: " + refusedReason));
-        continue;
-      }
-      markWaiting(bin.members(), holding, WaitReason.ALLOC_PENDING);
-      allocate(new Requirements(dims.resources(bin.unit()), bin.width()), bin.credit());
-    }
-    markWaiting(left.remaining(), holding, WaitReason.PENDING_LIMIT);
-  }
-
-  private boolean admissible(double[] v) {
-    for (double[] r : refused) {
-      if (Packer.covers(v, r)) {
-        return false;
-      }
-    }
-    try {
-      return config.cluster().canAllocate(dims.resources(v)).possible();
-    } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "cluster.canAllocate failed; sizing requests conservatively", e);
-      return false;
-    }
-  }
-
-  private void allocate(Requirements req, double[] credit) {
-    PendingAlloc p = new PendingAlloc(++allocSeq, req, credit);
-    pending.add(p);
-    stats.allocsRequested++;
-    LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": requesting alloc " + req);
-    later(new Effect.SendRequest(p));
-  }
-
-  private void sendRequest(PendingAlloc p) {
-    if (!pending.contains(p)) {
-      return;  // given up on before it was sent (the scheduler is closing)
-    }
-    CompletableFuture<Alloc> f;
-    try {
-      f = Objects.requireNonNull(config.cluster().allocate(p.req, config.labels()),
-          "allocate future");
-    } catch (RuntimeException e) {
-      f = CompletableFuture.failedFuture(e);
-    }
-    p.future = f;
-    f.whenComplete((alloc, error) -> post(new Event.AllocAnswered(p, alloc, error)));
-  }
-
-  private void onAllocResult(PendingAlloc p, @Nullable Alloc alloc, @Nullable Throwable error) {
-    if (!pending.remove(p)) {
-      if (alloc != null) {
-        freeQuietly(alloc);
-      }
-      return;
-    }
-    dirty = true;
-    if (alloc == null) {
-      Throwable cause = Failures.unwrap(error);
-      if (closing) {
-        maybeFinishClose();
-        return;
-      }
-      stats.allocsFailed++;
-      if (cause instanceof AllocationException ae && ae.kind() == AllocationException.Kind.NEVER) {
-        refused.add(dims.vector(p.req.min()));
-        emit(new SchedulerEvent.AllocRefused(p.req, String.valueOf(cause.getMessage()), true));
-        refusedReason = cause.getMessage();
-        LOG.log(Level.WARNING, "scheduler " + config.name() + ": cluster can never allocate "
-            + p.req + ": " + cause.getMessage());
-        return;
-      }
-      allocFailures = Math.min(allocFailures + 1, 64);
-      emit(new SchedulerEvent.AllocRefused(p.req, Failures.describe(cause), false));
-      long backoff = Durations.doubled(Durations.nanos(config.backoffInitial()),
-          allocFailures - 1, Durations.nanos(config.backoffMax()));
-      backoffUntil = time.nanoTime() + backoff;
-      LOG.log(Level.WARNING, "scheduler " + config.name() + ": allocation of " + p.req
-          + " failed (" + cause + "); backing off " + Duration.ofNanos(backoff));
-      freeIdleAllocsNothingFits();
-      return;
-    }
-    if (closing) {
-      freeQuietly(alloc);
-      maybeFinishClose();
-      return;
-    }
-    allocFailures = 0;
-    backoffUntil = 0;
-    Resources capacity;
-    String id;
-    try {
-      capacity = Objects.requireNonNull(alloc.resources(), "alloc resources");
-      id = Objects.requireNonNull(alloc.id(), "alloc id");
-    } catch (RuntimeException e) {
-      LOG.log(Level.ERROR, "scheduler " + config.name() + ": alloc is unusable; freeing it", e);
-      freeQuietly(alloc);
-      return;
-    }
-    LiveAlloc a = new LiveAlloc(alloc, id, dims.vector(capacity), time.nanoTime(), p.seq);
-    if (packer.widenScale(a.capacity)) {
-      queueSorted = false;
-    }
-    live.add(a);
-    a.live = true;
-    stats.allocsLive++;
-    stats.allocsChanged();
-    emit(new SchedulerEvent.AllocUp(id, capacity));
-    LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": alloc " + id + " " + capacity
-        + " is up");
-    keepalive(a);
-    becameIdle(a);
-  }
-
-  // ---------------------------------------------------------------- keepalive, idle, death
-
-  private void keepalive(LiveAlloc a) {
-    if (!a.live) {
-      return;
-    }
-    long token = ++a.keepaliveSeq;
-    a.keepaliveTimer.cancel();
-    a.keepaliveTimer = timer(config.keepaliveTimeout(),
-        () -> post(new Event.KeepaliveTimedOut(a, token)));
-    io.execute(() -> {
-      CompletableFuture<Duration> f;
-      try {
-        f = Objects.requireNonNull(a.alloc.keepalive(), "keepalive future");
-      } catch (RuntimeException e) {
-        f = CompletableFuture.failedFuture(e);
-      }
-      f.whenComplete((next, e) -> post(new Event.KeepaliveAnswered(a, token, next, e)));
-    });
-  }
-
-  private void onKeepalive(LiveAlloc a, long token, @Nullable Duration next, @Nullable Throwable e) {
-    if (token != a.keepaliveSeq || !a.live) {
-      return;
-    }
-    a.keepaliveTimer.cancel();
-    if (e != null || next == null) {
-      allocDead(a, "keepalive failed: " + Failures.describe(Failures.unwrap(e)));
-      return;
-    }
-    a.keepaliveTimer = timer(next, () -> post(new Event.KeepaliveDue(a)));
-  }
-
-  private void onKeepaliveTimeout(LiveAlloc a, long token) {
-    if (token == a.keepaliveSeq && a.live) {
-      allocDead(a, "keepalive did not answer within " + config.keepaliveTimeout());
-    }
-  }
-
-  private void becameIdle(LiveAlloc a) {
-    long since = time.nanoTime();
-    a.idleSince = since;
-    timer(config.maxAllocIdleTime(), () -> post(new Event.IdleCheck(a, since)));
-  }
-
-  private void onIdleCheck(LiveAlloc a, long since) {
-    if (a.idleSince != since || !a.running.isEmpty() || !a.live || closing) {
-      return;
-    }
-    retire(a, "idle for " + config.maxAllocIdleTime());
-  }
-
   /**
-   * The cluster refused a request for lack of capacity or quota: free the idle allocs that no
-   * waiting task fits, since they may hold the very capacity the waiting tasks need (on a finite
-   * cluster, an idle alloc of the wrong shape otherwise blocks them until its idle timeout).
+   * Has the planner credit {@code left} to the requests in flight and pack what remains into new
+   * ones, and sends them; the tasks in {@code holding} keep their reservations.
    */
-  private void freeIdleAllocsNothingFits() {
-    for (LiveAlloc a : new ArrayList<>(live)) {
-      if (!a.running.isEmpty()) {
-        continue;
-      }
-      boolean useful = false;
-      for (TaskRecord t : queue) {
-        if (Packer.fits(t.need, a.capacity)) {
-          useful = true;
-          break;
-        }
-      }
-      if (!useful) {
-        retire(a, "idle, and no waiting task fits it while the cluster is out of capacity");
-      }
+  private void request(Packer.Groups<TaskRecord> left, Set<TaskRecord> holding) {
+    RequestPlanner.Plan plan = planner.plan(left, pool.credits(), pool.requestsAllowed(),
+        pool.backingOff(), pool::admissible);
+    markWaiting(plan.credited(), holding, WaitReason.ALLOC_PENDING);
+    for (Packer.Bin<TaskRecord> bin : plan.requests()) {
+      markWaiting(bin.members(), holding, WaitReason.ALLOC_PENDING);
+      pool.request(new Requirements(dims.resources(bin.unit()), bin.width()), bin.credit());
     }
-  }
-
-  /** Takes an idle alloc out of placement, then frees it. */
-  private void retire(LiveAlloc a, String why) {
-    live.remove(a);
-    a.live = false;
-    a.gone = true;
-    a.keepaliveTimer.cancel();
-    stats.allocsLive--;
-    stats.allocsFreedIdle++;
-    stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
-    emit(new SchedulerEvent.AllocDown(a.id, why, false));
-    LOG.log(Level.DEBUG, () -> "scheduler " + config.name() + ": freeing alloc " + a.id + ": "
-        + why);
-    forget(a);
-    free(a);
-  }
-
-  private void allocDead(LiveAlloc a, String why) {
-    if (!a.live) {
-      return;
+    for (TaskRecord t : plan.unsatisfiable()) {
+      queue.remove(t);
+      finish(t, new TaskException(Kind.UNSATISFIABLE, t.task + " needs "
+          + t.task.resources() + ", which the cluster refused to allocate: "
+          + pool.refusedReason()));
     }
-    live.remove(a);
-    a.live = false;
-    a.gone = true;
-    a.keepaliveTimer.cancel();
-    stats.allocsLive--;
-    stats.allocsDead++;
-    stats.allocGone(a.id, SchedulerStats.AllocState.DEAD, dims.resources(a.capacity), a.upSince);
-    LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id + " is dead: " + why);
-    emit(new SchedulerEvent.AllocDown(a.id, why, true));
-    for (Attempt attempt : new ArrayList<>(a.running)) {
-      a.running.remove(attempt);
-      attempt.abandon();
-      TaskException stop = attempt.stopping();
-      decide(attempt.task, stop != null ? new RetryPolicy.Outcome.Ended(stop)
-          : new RetryPolicy.Outcome.Lost("alloc " + a.id + " died: " + why));
-    }
-    forget(a);
-    free(a);
-    dirty = true;
-    maybeFinishClose();
-  }
-
-  /** Drops what the transferer remembers of a gone alloc's repository. */
-  private void forget(LiveAlloc a) {
-    try {
-      transfers.forget(a.alloc.repository());
-    } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "scheduler " + config.name() + ": alloc " + a.id
-          + " has no repository to forget", e);
+    markWaiting(plan.rest(), holding, plan.restWait());
+    if (plan.restWait() == WaitReason.BACKING_OFF && !plan.rest().isEmpty()) {
+      pool.awaitBackoff();
     }
   }
 
@@ -935,6 +592,46 @@ public final class Engine {
     return own != null ? own : config.repository();
   }
 
+  /** What the alloc pool needs from the engine. */
+  private final AllocPool.Host allocs = new AllocPool.Host() {
+    @Override
+    public void later(Effect effect) {
+      Engine.this.later(effect);
+    }
+
+    @Override
+    public void post(Event event) {
+      Engine.this.post(event);
+    }
+
+    @Override
+    public TimeSource.Cancellable timer(Duration delay, Event event) {
+      return Engine.this.timer(delay, () -> post(event));
+    }
+
+    @Override
+    public void emit(SchedulerEvent event) {
+      Engine.this.emit(event);
+    }
+
+    @Override
+    public void changed() {
+      dirty = true;
+    }
+
+    @Override
+    public void rescaled() {
+      queueSorted = false;
+    }
+
+    @Override
+    public void abandoned(Attempt attempt, String why) {
+      TaskException stop = attempt.stopping();
+      decide(attempt.task, stop != null ? new RetryPolicy.Outcome.Ended(stop)
+          : new RetryPolicy.Outcome.Lost(why));
+    }
+  };
+
   /** What attempts need from the engine. */
   private final Attempt.Host attempts = new Attempt.Host() {
     @Override
@@ -954,34 +651,23 @@ public final class Engine {
 
     @Override
     public void release(Attempt attempt) {
-      LiveAlloc a = attempt.alloc;
-      a.running.remove(attempt);
-      stats.allocsChanged();
-      double[] need = attempt.task.need;
-      int n = Math.min(a.free.length, need.length);
-      for (int i = 0; i < n; i++) {
-        a.free[i] = Math.min(a.capacity[i], a.free[i] + need[i]);
-      }
-      if (a.running.isEmpty() && a.live) {
-        becameIdle(a);
-      }
+      pool.release(attempt);
     }
 
     @Override
     public void settle(Attempt attempt, RetryPolicy.Outcome outcome) {
       decide(attempt.task, outcome);
       dirty = true;
-      maybeFinishClose();
     }
 
     @Override
     public void forget(LiveAlloc alloc) {
-      Engine.this.forget(alloc);
+      pool.forget(alloc);
     }
 
     @Override
     public void allocLost(LiveAlloc alloc, String why) {
-      allocDead(alloc, why);
+      pool.dead(alloc, why);
     }
 
     @Override
@@ -1133,15 +819,8 @@ public final class Engine {
       finish(t, closedBeforeRun(t));
     }
     queue.clear();
-    for (PendingAlloc p : new ArrayList<>(pending)) {
-      CompletableFuture<Alloc> f = p.future;
-      if (f != null) {
-        f.cancel(false);
-      } else {
-        pending.remove(p);  // never sent
-      }
-    }
-    for (LiveAlloc a : live) {
+    pool.close();
+    for (LiveAlloc a : pool.live()) {
       for (Attempt attempt : a.running) {
         TaskException stop = attempt.stopping();
         attempt.stop(stop != null && stop.kind() == Kind.CANCELLED ? stop
@@ -1149,7 +828,6 @@ public final class Engine {
                 + config.name() + " closed"));
       }
     }
-    maybeFinishClose();
   }
 
   private TaskException closedBeforeRun(TaskRecord t) {
@@ -1157,30 +835,13 @@ public final class Engine {
         + " closed");
   }
 
+  /** Once closing, and no request or attempt is left, frees every alloc, then terminates. */
   private void maybeFinishClose() {
-    if (!closing || finishing || !pending.isEmpty()) {
+    if (!closing || finishing || pool.busy()) {
       return;
     }
-    for (LiveAlloc a : live) {
-      if (!a.running.isEmpty()) {
-        return;
-      }
-    }
     finishing = true;
-    List<CompletableFuture<Void>> frees = new ArrayList<>();
-    for (LiveAlloc a : live) {
-      a.live = false;
-      a.gone = true;
-      a.keepaliveTimer.cancel();
-      stats.allocsLive--;
-      stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
-      emit(new SchedulerEvent.AllocDown(a.id, "scheduler closed", false));
-      frees.add(free(a));
-    }
-    live.clear();
-    frees.addAll(freeing);  // also those of allocs that died or went idle earlier
-    CompletableFuture.allOf(frees.toArray(CompletableFuture[]::new))
-        .whenComplete((v, e) -> post(new Event.AllFreed()));
+    pool.freeAll().whenComplete((v, e) -> post(new Event.AllFreed()));
   }
 
   private void terminate() {
@@ -1199,41 +860,6 @@ public final class Engine {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Frees a gone live alloc; see {@link #start} for why it takes the alloc's lock. */
-  private CompletableFuture<Void> free(LiveAlloc a) {
-    return free(a.alloc, a);
-  }
-
-  /**
-   * Frees {@code alloc} on the I/O executor, holding {@code lock}; the future completes when it is
-   * freed or failed to.
-   */
-  private CompletableFuture<Void> free(Alloc alloc, Object lock) {
-    CompletableFuture<Void> freed = new CompletableFuture<>();
-    freeing.add(freed);
-    freed.whenComplete((v, e) -> freeing.remove(freed));
-    later(new Effect.Free(idOf(alloc), alloc, lock, freed));
-    return freed;
-  }
-
-  private CompletableFuture<Void> freeNow(Alloc alloc, Object lock) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        synchronized (lock) {
-          return Objects.requireNonNull(alloc.free(), "free future");
-        }
-      } catch (RuntimeException e) {
-        return CompletableFuture.<Void>failedFuture(e);
-      }
-    }, io).thenCompose(f -> f).handle((v, e) -> {
-      if (e != null) {
-        LOG.log(Level.WARNING, "scheduler " + config.name() + ": freeing alloc failed",
-            Failures.unwrap(e));
-      }
-      return null;
-    });
-  }
-
   /**
    * Runs {@code action} after {@code delay}, or never if the delay is {@link Durations#FOREVER} or
    * longer; a negative delay counts as zero.
@@ -1246,20 +872,6 @@ public final class Engine {
   }
 
   private static final TimeSource.Cancellable NEVER = () -> { };
-
-  /** Frees an alloc that never took a task. */
-  private void freeQuietly(Alloc alloc) {
-    free(alloc, alloc);
-  }
-
-  /** Returns the alloc's id for messages, or "?" if even that fails. */
-  private static String idOf(Alloc alloc) {
-    try {
-      return String.valueOf(alloc.id());
-    } catch (RuntimeException e) {
-      return "?";
-    }
-  }
 
   private static void killQuietly(Exec x) {
     try {

@@ -12,7 +12,7 @@ import org.stowage.scheduler.TimeSource;
  * <p>Concurrency: owned by the engine's thread, except {@link #gone}, which the I/O thread about to
  * start an exec on the alloc reads under the alloc's lock (see {@code Engine}).
  */
-final class LiveAlloc {
+final class LiveAlloc implements Placement.Room {
   final Alloc alloc;
   final String id;
   final double[] capacity;
@@ -38,6 +38,21 @@ final class LiveAlloc {
     this.capacity = capacity;
     this.free = capacity.clone();
     this.upSince = upSince;
+  }
+
+  @Override
+  public double[] free() {
+    return free;
+  }
+
+  @Override
+  public double[] capacity() {
+    return capacity;
+  }
+
+  @Override
+  public long seq() {
+    return seq;
   }
 
   @Override

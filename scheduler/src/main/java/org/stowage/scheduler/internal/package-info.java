@@ -15,10 +15,17 @@
  *       tried again; pure.
  *   <li>{@code Transfers}, {@code Failures}: copies of a task's files with retries, and reading
  *       the errors of calls out.
+ *   <li>{@code AllocPool}: the requests in flight and the live allocs: keepalives, idle allocs
+ *       freed, dead ones given up, backoff after a refusal, and freeing them all on close.
  *   <li>{@code LiveAlloc}, {@code PendingAlloc}: an alloc that is up, and a request in flight.
  *   <li>{@code Batcher}: the drain, which gathers a burst of submissions before they are placed;
  *       pure, with the time passed in.
- *   <li>{@code Packer}: vector best-fit placement and the packing of waiting tasks into requests.
+ *   <li>{@code Placement}: the pass, which puts each waiting task on the live alloc it fits best
+ *       and gives starved tasks reservations; pure.
+ *   <li>{@code RequestPlanner}: what to ask the cluster for: waiting tasks credited to the requests
+ *       in flight, the rest packed into new requests; pure.
+ *   <li>{@code Packer}: the packing math under both: vector best fit, and the packing of waiting
+ *       tasks into requests.
  *   <li>{@code TaskRecord}: a task's published status, its waiters and listeners.
  *   <li>{@code Sandbox}, {@code OutputTail}: an exec's working directory and the bounded tails of
  *       its output, shared by the cluster backends (local, Slurm).
