@@ -44,22 +44,13 @@ final class AllocPool {
 
   private static final System.Logger LOG = System.getLogger(AllocPool.class.getName());
 
-  /** What the pool needs from the engine. */
+  /** What the pool needs from the waiting tasks. */
   interface Host {
-    /** Makes {@code effect} at the end of the batch. */
-    void later(Effect effect);
-
-    /** Posts {@code event} to the engine's thread; any thread. */
-    void post(Event event);
-
-    /** Posts {@code event} after {@code delay}, or never if the delay means never. */
-    TimeSource.Cancellable timer(Duration delay, Event event);
-
-    /** Tells the scheduler's listeners. */
-    void emit(SchedulerEvent event);
+    /** Returns the tasks waiting now, which decide what an idle alloc is still good for. */
+    List<TaskRecord> waiting();
 
     /** Something changed that the next pass should see: room, an alloc, a refusal. */
-    void changed();
+    void passDue();
 
     /** The packing scale widened: waiting tasks must be ordered afresh. */
     void rescaled();
@@ -76,6 +67,8 @@ final class AllocPool {
   private final Settings settings;
   private final String name;
   private final Host host;
+  private final EventLoop loop;
+  private final Publisher publisher;
   private final TimeSource time;
   private final Executor io;
   private final Stats stats;
@@ -96,11 +89,13 @@ final class AllocPool {
   private long seq;
   private boolean closing;
 
-  AllocPool(Settings settings, Host host, TimeSource time, Executor io, Stats stats,
-      Dimensions dims, Packer packer, Transfers transfers) {
+  AllocPool(Settings settings, Host host, EventLoop loop, Publisher publisher, TimeSource time,
+      Executor io, Stats stats, Dimensions dims, Packer packer, Transfers transfers) {
     this.settings = settings;
     this.name = settings.name();
     this.host = host;
+    this.loop = loop;
+    this.publisher = publisher;
     this.time = time;
     this.io = io;
     this.stats = stats;
@@ -149,14 +144,14 @@ final class AllocPool {
   void awaitBackoff() {
     if (!backoffTimerSet) {
       backoffTimerSet = true;
-      time.scheduleAt(backoffUntil, () -> host.post(new Event.BackoffOver()));
+      loop.at(backoffUntil, new Event.BackoffOver());
     }
   }
 
   /** The backoff timer came. */
   void backoffOver() {
     backoffTimerSet = false;
-    host.changed();
+    host.passDue();
   }
 
   /** Returns whether the cluster could ever provide an alloc of {@code v}. */
@@ -180,7 +175,7 @@ final class AllocPool {
     pending.add(p);
     stats.allocsRequested++;
     LOG.log(Level.DEBUG, () -> "scheduler " + name + ": requesting alloc " + req);
-    host.later(new Effect.SendRequest(p));
+    loop.later(new Effect.SendRequest(p));
   }
 
   /** Sends a request (an effect, at the end of the batch), unless it was given up on meanwhile. */
@@ -196,26 +191,21 @@ final class AllocPool {
       f = CompletableFuture.failedFuture(e);
     }
     p.future = f;
-    f.whenComplete((alloc, error) -> host.post(new Event.AllocAnswered(p, alloc, error)));
+    f.whenComplete((alloc, error) -> loop.post(new Event.AllocAnswered(p, alloc, error)));
   }
 
-  /**
-   * The cluster answered a request.
-   *
-   * @param waiting the tasks waiting now, which decide what an idle alloc is still good for
-   */
-  void answered(PendingAlloc p, @Nullable Alloc alloc, @Nullable Throwable error,
-      List<TaskRecord> waiting) {
+  /** The cluster answered a request: with an alloc, or an error. */
+  void answered(PendingAlloc p, @Nullable Alloc alloc, @Nullable Throwable error) {
     if (!pending.remove(p)) {
       if (alloc != null) {
         free(alloc, alloc);
       }
       return;
     }
-    host.changed();
+    host.passDue();
     if (alloc == null) {
       if (!closing) {
-        refusedBy(p, Failures.unwrap(error), waiting);
+        refusedBy(p, Failures.unwrap(error), host.waiting());
       }
       return;
     }
@@ -243,7 +233,7 @@ final class AllocPool {
     a.live = true;
     stats.allocsLive++;
     stats.allocsChanged();
-    host.emit(new SchedulerEvent.AllocUp(id, capacity));
+    publisher.emit(new SchedulerEvent.AllocUp(id, capacity));
     LOG.log(Level.DEBUG, () -> "scheduler " + name + ": alloc " + id + " " + capacity + " is up");
     keepalive(a);
     becameIdle(a);
@@ -253,14 +243,15 @@ final class AllocPool {
     stats.allocsFailed++;
     if (cause instanceof AllocationException ae && ae.kind() == AllocationException.Kind.NEVER) {
       refused.add(dims.vector(p.req.min()));
-      host.emit(new SchedulerEvent.AllocRefused(p.req, String.valueOf(cause.getMessage()), true));
+      publisher.emit(
+          new SchedulerEvent.AllocRefused(p.req, String.valueOf(cause.getMessage()), true));
       refusedReason = cause.getMessage();
       LOG.log(Level.WARNING, "scheduler " + name + ": cluster can never allocate " + p.req + ": "
           + cause.getMessage());
       return;
     }
     failures = Math.min(failures + 1, 64);
-    host.emit(new SchedulerEvent.AllocRefused(p.req, Failures.describe(cause), false));
+    publisher.emit(new SchedulerEvent.AllocRefused(p.req, Failures.describe(cause), false));
     long backoff = Durations.doubled(Durations.nanos(settings.backoffInitial()), failures - 1,
         Durations.nanos(settings.backoffMax()));
     backoffUntil = time.nanoTime() + backoff;
@@ -285,7 +276,7 @@ final class AllocPool {
     long token = ++a.keepaliveSeq;
     a.keepaliveTimer.cancel();
     a.keepaliveTimer =
-        host.timer(settings.keepaliveTimeout(), new Event.KeepaliveTimedOut(a, token));
+        loop.after(settings.keepaliveTimeout(), new Event.KeepaliveTimedOut(a, token));
     io.execute(() -> {
       CompletableFuture<Duration> f;
       try {
@@ -293,7 +284,7 @@ final class AllocPool {
       } catch (RuntimeException e) {
         f = CompletableFuture.failedFuture(e);
       }
-      f.whenComplete((next, e) -> host.post(new Event.KeepaliveAnswered(a, token, next, e)));
+      f.whenComplete((next, e) -> loop.post(new Event.KeepaliveAnswered(a, token, next, e)));
     });
   }
 
@@ -308,7 +299,7 @@ final class AllocPool {
       dead(a, "keepalive failed: " + Failures.describe(Failures.unwrap(e)));
       return;
     }
-    a.keepaliveTimer = host.timer(next, new Event.KeepaliveDue(a));
+    a.keepaliveTimer = loop.after(next, new Event.KeepaliveDue(a));
   }
 
   /** A keepalive did not answer in time: the alloc is dead. */
@@ -336,7 +327,7 @@ final class AllocPool {
   private void becameIdle(LiveAlloc a) {
     long since = time.nanoTime();
     a.idleSince = since;
-    host.timer(settings.maxAllocIdleTime(), new Event.IdleCheck(a, since));
+    loop.after(settings.maxAllocIdleTime(), new Event.IdleCheck(a, since));
   }
 
   /** The idle timer of {@code a}, idle since {@code since}, came: it goes if still idle. */
@@ -352,7 +343,7 @@ final class AllocPool {
     remove(a);
     stats.allocsFreedIdle++;
     stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
-    host.emit(new SchedulerEvent.AllocDown(a.id, why, false));
+    publisher.emit(new SchedulerEvent.AllocDown(a.id, why, false));
     LOG.log(Level.DEBUG, () -> "scheduler " + name + ": freeing alloc " + a.id + ": " + why);
     forget(a);
     free(a.alloc, a);
@@ -367,7 +358,7 @@ final class AllocPool {
     stats.allocsDead++;
     stats.allocGone(a.id, SchedulerStats.AllocState.DEAD, dims.resources(a.capacity), a.upSince);
     LOG.log(Level.WARNING, "scheduler " + name + ": alloc " + a.id + " is dead: " + why);
-    host.emit(new SchedulerEvent.AllocDown(a.id, why, true));
+    publisher.emit(new SchedulerEvent.AllocDown(a.id, why, true));
     for (Attempt attempt : new ArrayList<>(a.running)) {
       a.running.remove(attempt);
       attempt.abandon();
@@ -375,7 +366,7 @@ final class AllocPool {
     }
     forget(a);
     free(a.alloc, a);
-    host.changed();
+    host.passDue();
   }
 
   private void remove(LiveAlloc a) {
@@ -434,7 +425,7 @@ final class AllocPool {
     for (LiveAlloc a : new ArrayList<>(live)) {
       remove(a);
       stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
-      host.emit(new SchedulerEvent.AllocDown(a.id, "scheduler closed", false));
+      publisher.emit(new SchedulerEvent.AllocDown(a.id, "scheduler closed", false));
       frees.add(free(a.alloc, a));
     }
     frees.addAll(freeing);  // also those of allocs that died or went idle earlier
@@ -451,7 +442,7 @@ final class AllocPool {
     CompletableFuture<Void> freed = new CompletableFuture<>();
     freeing.add(freed);
     freed.whenComplete((v, e) -> freeing.remove(freed));
-    host.later(new Effect.Free(idOf(alloc), alloc, lock, freed));
+    loop.later(new Effect.Free(idOf(alloc), alloc, lock, freed));
     return freed;
   }
 

@@ -4,7 +4,6 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Repository;
 import org.stowage.scheduler.Exec;
@@ -46,14 +45,8 @@ final class Attempt {
     ENDED
   }
 
-  /** What an attempt needs from the engine. */
+  /** What an attempt needs from the engine, beyond its loop. */
   interface Host {
-    /** Makes {@code effect} at the end of the batch. */
-    void later(Effect effect);
-
-    /** Posts {@code event} after {@code delay}, or never if the delay means never. */
-    TimeSource.Cancellable timer(Duration delay, Event event);
-
     /** Publishes that the attempt's exec runs. */
     void running(Attempt attempt);
 
@@ -80,6 +73,7 @@ final class Attempt {
   private final ExecRequest request;
   /** Where the task's inputs come from and its outputs go; null if it has none. */
   private final @Nullable Repository home;
+  private final EventLoop loop;
   private final Host host;
   private Phase phase = Phase.STAGING;
   private @Nullable Exec exec;
@@ -88,12 +82,13 @@ final class Attempt {
   private TimeSource.Cancellable timeoutTimer = () -> { };
 
   private Attempt(TaskRecord task, LiveAlloc alloc, ExecRequest request,
-      @Nullable Repository home, Host host) {
+      @Nullable Repository home, EventLoop loop, Host host) {
     this.task = task;
     this.alloc = alloc;
     this.id = request.id();
     this.request = request;
     this.home = home;
+    this.loop = loop;
     this.host = host;
   }
 
@@ -102,22 +97,42 @@ final class Attempt {
    * inputs staged. What can throw comes first, before anything changes.
    *
    * @param home the task's repository (its own or the scheduler's), or null
+   * @param loop the engine's loop, for timers and effects
    * @return the attempt, which the task now holds
    */
-  static Attempt begin(TaskRecord task, LiveAlloc alloc, @Nullable Repository home, Host host) {
+  static Attempt begin(TaskRecord task, LiveAlloc alloc, @Nullable Repository home,
+      EventLoop loop, Host host) {
     ExecRequest request = new ExecRequest(task.current.id(), task.task.name(), task.task.exec(),
         task.task.resources(), task.task.inputs());
-    Attempt a = new Attempt(task, alloc, request, home, host);
+    Attempt a = new Attempt(task, alloc, request, home, loop, host);
     Duration timeout = task.task.timeout();
     if (timeout != null) {
-      a.timeoutTimer = host.timer(timeout, new Event.TimedOut(a));
+      a.timeoutTimer = loop.after(timeout, new Event.TimedOut(a));
     }
     task.attempt = a;
     alloc.running.add(a);
     alloc.idleSince = -1;
     Packer.subtract(alloc.free, task.need);
-    host.later(new Effect.Stage(a, request, home));
+    loop.later(new Effect.Stage(a));
     return a;
+  }
+
+  /** Copies its inputs onto the alloc (an effect), and posts once they are there, or failed. */
+  void stage(Transfers transfers) {
+    Repository from = home;
+    CompletableFuture<?> staged = from == null || request.inputs().files().isEmpty()
+        ? CompletableFuture.completedFuture(null)
+        : transfers.copy(from, alloc.alloc.repository(), request.inputs(),
+            "staging inputs of " + task.task);
+    staged.whenComplete((v, e) -> loop.post(e != null
+        ? new Event.StagingFailed(this, Failures.unwrap(e)) : new Event.Staged(this)));
+  }
+
+  /** Copies its outputs to the task's repository (an effect), and posts when done. */
+  void upload(ExecResult result, Repository to, Transfers transfers) {
+    transfers.copy(alloc.alloc.repository(), to, result.outputs(),
+            "uploading outputs of " + task.task)
+        .whenComplete((v, e) -> loop.post(new Event.Uploaded(this, result, Failures.unwrap(e))));
   }
 
   /**
@@ -148,7 +163,7 @@ final class Attempt {
       return;
     }
     phase = Phase.STARTING;
-    host.later(new Effect.Start(this));
+    loop.later(new Effect.Start(this));
   }
 
   /** Staging its inputs failed. */
@@ -164,7 +179,7 @@ final class Attempt {
    * meanwhile given the alloc up: the check and the call hold the alloc's lock, which its free also
    * takes, so no exec is started on an alloc after the engine gave it up. Posts what happened.
    */
-  void start(Consumer<Event> post) {
+  void start() {
     try {
       Exec x;
       synchronized (alloc) {
@@ -174,23 +189,23 @@ final class Attempt {
         x = Objects.requireNonNull(alloc.alloc.start(request), "exec");
       }
       CompletableFuture<ExecResult> result = Objects.requireNonNull(x.result(), "exec result");
-      post.accept(new Event.ExecStarted(this, x));
-      result.whenComplete((r, e) -> post.accept(new Event.ExecEnded(this, r, e)));
+      loop.post(new Event.ExecStarted(this, x));
+      result.whenComplete((r, e) -> loop.post(new Event.ExecEnded(this, r, e)));
     } catch (RuntimeException e) {
-      post.accept(new Event.ExecEnded(this, null, e));
+      loop.post(new Event.ExecEnded(this, null, e));
     }
   }
 
   /** Its exec started: it runs, unless the attempt ended meanwhile (then the exec is killed). */
   void execStarted(Exec x) {
     if (phase == Phase.ENDED) {
-      host.later(new Effect.Kill(id, x));
+      loop.later(new Effect.Kill(id, x));
       return;
     }
     exec = x;
     phase = Phase.RUNNING;
     if (stop != null) {
-      host.later(new Effect.Kill(id, x));
+      loop.later(new Effect.Kill(id, x));
     }
     host.running(this);
   }
@@ -207,7 +222,7 @@ final class Attempt {
         && to != null && !s.result().outputs().files().isEmpty()) {
       // Hold the room until the outputs are safe: the alloc's repository must outlive the copy.
       phase = Phase.UPLOADING;
-      host.later(new Effect.Upload(this, s.result(), to));
+      loop.later(new Effect.Upload(this, s.result(), to));
       return;
     }
     if (outcome instanceof RetryPolicy.Outcome.Failed f && f.result() == null) {
@@ -250,10 +265,10 @@ final class Attempt {
     stop = why;
     Exec x = exec;
     if (x != null) {
-      host.later(new Effect.Kill(id, x));
+      loop.later(new Effect.Kill(id, x));
     }
     if (first) {
-      host.timer(host.killTimeout(), new Event.KillTimedOut(this));
+      loop.after(host.killTimeout(), new Event.KillTimedOut(this));
     }
   }
 
@@ -277,7 +292,7 @@ final class Attempt {
     unlink();
     Exec x = exec;
     if (x != null) {
-      host.later(new Effect.Kill(id, x));
+      loop.later(new Effect.Kill(id, x));
     }
   }
 

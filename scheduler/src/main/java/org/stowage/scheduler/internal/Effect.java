@@ -1,11 +1,9 @@
 package org.stowage.scheduler.internal;
 
 import java.util.concurrent.CompletableFuture;
-import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Repository;
 import org.stowage.scheduler.Alloc;
 import org.stowage.scheduler.Exec;
-import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.ExecResult;
 
 /**
@@ -18,14 +16,8 @@ sealed interface Effect {
   /** Send an allocation request to the cluster. */
   record SendRequest(PendingAlloc request) implements Effect {}
 
-  /** Copy an attempt's inputs from {@code from} (if any) to its alloc's repository. */
-  record Stage(Attempt attempt, ExecRequest request, @Nullable Repository from)
-      implements Effect {
-    @Override
-    public String toString() {
-      return "Stage[" + attempt + "]";
-    }
-  }
+  /** Copy an attempt's inputs, if any, to its alloc's repository. */
+  record Stage(Attempt attempt) implements Effect {}
 
   /** Start an attempt's exec, on the I/O executor. */
   record Start(Attempt attempt) implements Effect {}

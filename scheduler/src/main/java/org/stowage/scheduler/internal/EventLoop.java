@@ -10,12 +10,15 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.stowage.scheduler.TimeSource;
 
 /**
  * The engine's thread and its queue of {@link Event}s. Events are handled one by one, in the order
- * posted; after the last event waiting, the handler ends the batch (see {@code Engine}). Not API.
+ * posted; after the last event waiting, the handler ends the batch (see {@code Engine}), and runs
+ * the {@link Effect}s that the batch decided on. Timers post events too ({@link #after},
+ * {@link #at}). Not API.
  *
  * <p>It also knows when the engine is idle, for tests on a fake clock: a counter holds the work in
  * flight, that is events posted and not yet handled to the end of their batch, and tasks handed to
@@ -52,7 +55,10 @@ final class EventLoop implements TimeSource.Activity {
   private static final ThreadLocal<@Nullable EventLoop> INSIDE = new ThreadLocal<>();
 
   private final String name;
+  private final TimeSource time;
   private final Handler handler;
+  /** Calls out that this batch decided on, made at its end; loop thread. */
+  private final List<Effect> effects = new ArrayList<>();
   private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
   private final AtomicLong busy = new AtomicLong();
@@ -60,7 +66,7 @@ final class EventLoop implements TimeSource.Activity {
   private final Condition idle = idleLock.newCondition();
   private volatile boolean waiting;
   private volatile boolean stopped;
-  private boolean stopRequested;
+  private volatile boolean stopRequested;
 
   // guarded by trace
   private final Object[] trace = new Object[TRACE_SIZE];
@@ -70,10 +76,12 @@ final class EventLoop implements TimeSource.Activity {
    * Creates a loop; {@link #start()} starts its thread.
    *
    * @param name the scheduler's name, for the thread's name and messages
+   * @param time the clock whose timers post events
    * @param handler what handles the events
    */
-  EventLoop(String name, Handler handler) {
+  EventLoop(String name, TimeSource time, Handler handler) {
     this.name = name;
+    this.time = time;
     this.handler = handler;
     this.thread = new Thread(this::run, "stowage-engine-" + name);
     thread.setDaemon(true);
@@ -89,7 +97,7 @@ final class EventLoop implements TimeSource.Activity {
    * stopped, events are dropped.
    */
   void post(Event event) {
-    if (stopped) {
+    if (stopRequested) {
       LOG.log(Level.DEBUG, () -> "scheduler " + name + " has stopped; dropped " + event);
       return;
     }
@@ -98,7 +106,8 @@ final class EventLoop implements TimeSource.Activity {
   }
 
   /**
-   * Asks the loop to stop after the batch in progress; loop thread only. Later events are dropped.
+   * Asks the loop to stop after the batch in progress; loop thread only. Events posted from now on
+   * are dropped.
    */
   void stop() {
     stopRequested = true;
@@ -137,9 +146,50 @@ final class EventLoop implements TimeSource.Activity {
     };
   }
 
-  /** Remembers {@code effect} among the recent events; loop thread only. */
-  void traceEffect(Effect effect) {
-    remember(effect);
+  /**
+   * Posts {@code event} after {@code delay}, or never if the delay is {@link Durations#FOREVER}
+   * or longer; a negative delay counts as zero.
+   *
+   * @return a handle that cancels the timer
+   */
+  TimeSource.Cancellable after(Duration delay, Event event) {
+    if (Durations.isForever(delay)) {
+      return NEVER;
+    }
+    return time.schedule(delay.isNegative() ? Duration.ZERO : delay, () -> post(event));
+  }
+
+  /** Posts {@code event} when the clock reaches {@code deadline}, on the time source's clock. */
+  void at(long deadline, Event event) {
+    time.scheduleAt(deadline, () -> post(event));
+  }
+
+  private static final TimeSource.Cancellable NEVER = () -> { };
+
+  /** Makes {@code effect} at the end of this batch, after the batch is visible; loop thread. */
+  void later(Effect effect) {
+    effects.add(effect);
+  }
+
+  /**
+   * Makes this batch's effects, in order, each by {@code apply}; one that throws is logged, and the
+   * rest are made. Loop thread, at the end of a batch.
+   */
+  void runEffects(Consumer<Effect> apply) {
+    if (effects.isEmpty()) {
+      return;
+    }
+    List<Effect> now = new ArrayList<>(effects);
+    effects.clear();
+    for (Effect effect : now) {
+      remember(effect);
+      try {
+        apply.accept(effect);
+      } catch (RuntimeException | Error e) {
+        LOG.log(Level.ERROR, "scheduler " + name + ": effect " + effect + " failed; continuing",
+            e);
+      }
+    }
   }
 
   /** Returns whether the current thread is the loop's own. */

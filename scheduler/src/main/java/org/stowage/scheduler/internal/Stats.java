@@ -114,8 +114,8 @@ final class Stats {
    * @param changes this batch's status changes, in order
    */
   synchronized void publish(int waiting, int pendingAllocs, List<LiveAlloc> live,
-      Dimensions dims, List<Engine.Change> changes) {
-    for (Engine.Change c : changes) {
+      Dimensions dims, List<Publisher.Change> changes) {
+    for (Publisher.Change c : changes) {
       if (c.status().state() != State.DONE) {
         active.put(c.task().task.key(), new Active(c.task(), c.status()));
       } else {

@@ -2,9 +2,14 @@
  * The scheduling engine. Not API: names here may change in any release.
  *
  * <ul>
- *   <li>{@code Engine}: owns all scheduling state on one thread: the allocation requests,
- *       keepalives and idle reclamation, and the task lifecycle (INIT, STAGING, RUNNING, LOST,
- *       DONE).
+ *   <li>{@code Engine}: the coordinator of the rooms below, whose class comment is the design:
+ *       one owner thread, batches made visible in order, closing.
+ *   <li>{@code TaskQueue}: the waiting tasks (the drain, then the queue in order) and what becomes
+ *       of a task between attempts: done, tried again or given up.
+ *   <li>{@code Pass}: applies the plans of {@code Placement} and {@code RequestPlanner} after a
+ *       batch: statuses, attempts begun, requests sent.
+ *   <li>{@code Publisher}: a batch's changes made visible at its end: stats, statuses, then
+ *       deliveries to waiters and listeners.
  *   <li>{@code EventLoop}: the engine's thread and queue; it counts the work in flight, so that a
  *       fake time source can run the engine until idle, and remembers the recent events.
  *   <li>{@code Event}, {@code Effect}: what the engine is told, and the calls out it makes at the
@@ -20,8 +25,8 @@
  *   <li>{@code LiveAlloc}, {@code PendingAlloc}: an alloc that is up, and a request in flight.
  *   <li>{@code Batcher}: the drain, which gathers a burst of submissions before they are placed;
  *       pure, with the time passed in.
- *   <li>{@code Placement}: the pass, which puts each waiting task on the live alloc it fits best
- *       and gives starved tasks reservations; pure.
+ *   <li>{@code Placement}: which live alloc each waiting task goes on (the one it fits best), and
+ *       which alloc a starved task that fits none holds; pure.
  *   <li>{@code RequestPlanner}: what to ask the cluster for: waiting tasks credited to the requests
  *       in flight, the rest packed into new requests; pure.
  *   <li>{@code Packer}: the packing math under both: vector best fit, and the packing of waiting

@@ -1,0 +1,280 @@
+package org.stowage.scheduler.internal;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import org.stowage.scheduler.Admission;
+import org.stowage.scheduler.Cluster;
+import org.stowage.scheduler.Resources;
+import org.stowage.scheduler.State;
+import org.stowage.scheduler.TaskException;
+import org.stowage.scheduler.TaskException.Kind;
+import org.stowage.scheduler.TaskStatus;
+import org.stowage.scheduler.TimeSource;
+import org.stowage.scheduler.WaitReason;
+
+/**
+ * The tasks that wait for an alloc, and what becomes of a task between attempts. Submitted tasks
+ * are admitted (the cluster must be able to hold them one day) and gathered in the drain
+ * ({@link Batcher}); when it lets them go they join the queue that the pass places, in
+ * {@linkplain Placement#order order}. A task whose attempt ended is done, or, by the
+ * {@link RetryPolicy}, queued again as a new attempt, or given up on. Not API.
+ *
+ * <p>It also knows when a pass is due: after anything that may let a waiting task be placed or a
+ * request be sent.
+ *
+ * <p>Concurrency: owned by the engine's thread.
+ */
+final class TaskQueue implements AllocPool.Host {
+
+  private static final System.Logger LOG = System.getLogger(TaskQueue.class.getName());
+
+  private final String name;
+  private final Cluster cluster;
+  private final TimeSource time;
+  private final EventLoop loop;
+  private final Publisher publisher;
+  private final Stats stats;
+  private final Dimensions dims;
+  private final Packer packer;
+  private final Placement placement;
+  private final RetryPolicy policy;
+  private final Batcher<TaskRecord> drain;
+  private List<TaskRecord> queue = new ArrayList<>();
+  private boolean sorted = true;
+  private boolean passDue;
+  private boolean closing;
+
+  TaskQueue(Engine.Config config, EventLoop loop, Publisher publisher, Stats stats,
+      Dimensions dims, Packer packer, Placement placement) {
+    this.name = config.name();
+    this.cluster = config.cluster();
+    this.time = config.time();
+    this.loop = loop;
+    this.publisher = publisher;
+    this.stats = stats;
+    this.dims = dims;
+    this.packer = packer;
+    this.placement = placement;
+    this.policy = new RetryPolicy(config.maxLostAttempts(), config.maxFailedAttempts());
+    this.drain = new Batcher<>(config.drainTimeout(), config.maxDrainWait());
+  }
+
+  /** Returns how many tasks wait, in the drain or the queue. */
+  int size() {
+    return queue.size() + drain.size();
+  }
+
+  /** Returns the queue, in order; the caller must not change it but through this class. */
+  List<TaskRecord> ordered() {
+    if (!sorted) {
+      // Sizes depend on the scale, which widens as larger tasks and allocs appear.
+      placement.order(queue);
+      sorted = true;
+    }
+    return queue;
+  }
+
+  /** Returns the queue as it is; for the pool, which frees idle allocs no waiting task fits. */
+  @Override
+  public List<TaskRecord> waiting() {
+    return queue;
+  }
+
+  /** After a pass: {@code waiting}, in order, are the tasks still waiting. */
+  void replace(List<TaskRecord> waiting) {
+    queue = waiting;
+  }
+
+  /** A pass threw: keeps exactly the tasks still waiting, so none is placed twice or forgotten. */
+  void mend() {
+    queue.removeIf(t -> t.attempt != null || t.current.state() == State.DONE);
+    sorted = false;
+  }
+
+  /** The packing scale widened: the queue must be ordered afresh. */
+  @Override
+  public void rescaled() {
+    sorted = false;
+  }
+
+  /** Notes that a pass is due. */
+  @Override
+  public void passDue() {
+    passDue = true;
+  }
+
+  /** Returns whether a pass is due, and clears it. */
+  boolean takePassDue() {
+    boolean due = passDue && !closing;
+    passDue = false;
+    return due;
+  }
+
+  // ---------------------------------------------------------------- submission and drain
+
+  /** Admits submitted tasks and gathers them in the drain; refused ones end at once. */
+  void submitted(List<TaskRecord> records) {
+    long now = time.nanoTime();
+    List<TaskRecord> accepted = new ArrayList<>(records.size());
+    for (TaskRecord t : records) {
+      stats.submitted(t);
+      TaskException refusal = admit(t);
+      if (refusal != null) {
+        publisher.finish(t, refusal);
+        continue;
+      }
+      if (packer.widenScale(t.need)) {
+        sorted = false;
+      }
+      t.queuedSince = now;
+      accepted.add(t);
+    }
+    if (accepted.isEmpty()) {
+      return;
+    }
+    long deadline = drain.add(accepted, now);
+    if (deadline != Batcher.NO_TIMER) {
+      loop.at(deadline, new Event.DrainDue());
+    }
+    // Timers first, statuses last: whoever sees a status can rely on the timer being set.
+    for (TaskRecord t : accepted) {
+      publisher.publish(t, State.INIT, null, WaitReason.DRAINING, null, null);
+    }
+    if (drain.due(now)) {
+      flush();
+    }
+  }
+
+  /** Returns why {@code t} cannot be queued, or null; sets its resource vector if it can. */
+  private @Nullable TaskException admit(TaskRecord t) {
+    if (closing) {
+      return new TaskException(Kind.CLOSED,
+          t.task + " was submitted while scheduler " + name + " was closing");
+    }
+    if (t.cancelRequested) {
+      return cancelled(t);
+    }
+    Resources need = t.task.resources();
+    Admission admission;
+    try {
+      admission = Objects.requireNonNull(cluster.canAllocate(need), "admission");
+    } catch (RuntimeException e) {
+      return new TaskException(Kind.UNSATISFIABLE,
+          t.task + ": cluster.canAllocate(" + need + ") failed: " + e, null, e);
+    }
+    if (!admission.possible()) {
+      return new TaskException(Kind.UNSATISFIABLE, t.task + " needs " + need
+          + ", which the cluster can never allocate: " + admission.reason());
+    }
+    t.need = dims.vector(need);
+    return null;
+  }
+
+  /** The drain's timer came: the burst goes if its deadline has come, or the timer is set again. */
+  void drainDue() {
+    long now = time.nanoTime();
+    long next = drain.woke(now);
+    if (next != Batcher.NO_TIMER) {
+      loop.at(next, new Event.DrainDue());
+    } else if (drain.due(now)) {
+      flush();
+    }
+  }
+
+  private void flush() {
+    queue.addAll(drain.flush());
+    sorted = false;
+    passDue = true;
+  }
+
+  // ---------------------------------------------------------------- between attempts
+
+  /** Cancels {@code t}: at once if it waits, by stopping its attempt if it has one, else later. */
+  void cancel(TaskRecord t) {
+    if (t.current.state() == State.DONE) {
+      return;
+    }
+    if (drain.remove(t) || queue.remove(t)) {
+      publisher.finish(t, cancelled(t));
+      return;
+    }
+    Attempt attempt = t.attempt;
+    if (attempt != null) {
+      if (attempt.stopping() == null) {
+        attempt.stop(cancelled(t));
+      }
+      return;
+    }
+    t.cancelRequested = true;
+  }
+
+  /** Takes {@code t} out of the queue and ends it with {@code error}. */
+  void giveUp(TaskRecord t, TaskException error) {
+    queue.remove(t);
+    publisher.finish(t, error);
+  }
+
+  /** An attempt whose alloc died: its task ends if it was being stopped, else it was lost. */
+  @Override
+  public void abandoned(Attempt attempt, String why) {
+    TaskException stop = attempt.stopping();
+    decide(attempt.task, stop != null ? new RetryPolicy.Outcome.Ended(stop)
+        : new RetryPolicy.Outcome.Lost(why));
+  }
+
+  /** Decides on {@code t} after its attempt ended: done, queued again, or given up. */
+  void decide(TaskRecord t, RetryPolicy.Outcome outcome) {
+    passDue = true;
+    if (outcome instanceof RetryPolicy.Outcome.Succeeded s) {
+      publisher.publish(t, State.DONE, null, null, s.result(), null);
+    } else if (outcome instanceof RetryPolicy.Outcome.Ended e) {
+      publisher.finish(t, e.error());
+    } else if (outcome instanceof RetryPolicy.Outcome.Lost l) {
+      t.lostCount++;
+      stats.attemptsLost++;
+      publisher.publish(t, State.LOST, t.current.allocId(), null, null, null);
+      again(t, policy.afterLost(t.task, t.lostCount, l.why()), "lost (" + l.why() + ")");
+    } else if (outcome instanceof RetryPolicy.Outcome.Failed f) {
+      t.failedCount++;
+      stats.attemptsFailed++;
+      again(t, policy.afterFailed(t.task, t.current.attempt(), t.failedCount, f),
+          "failed (" + f.why() + ")");
+    }
+  }
+
+  private void again(TaskRecord t, @Nullable TaskException giveUp, String what) {
+    if (giveUp != null) {
+      publisher.finish(t, giveUp);
+      return;
+    }
+    LOG.log(Level.INFO, () -> "scheduler " + name + ": " + t.task + " " + what
+        + "; queued again");
+    TaskStatus s = t.current;
+    int attempt = s.attempt() + 1;
+    long now = time.nanoTime();
+    publisher.publish(t, new TaskStatus(State.INIT, attempt, t.task.key() + "." + attempt, null,
+        WaitReason.QUEUED, null, null, now));
+    t.queuedSince = now;  // starvation counts the wait of this attempt, not the time it ran
+    queue.add(t);
+    sorted = false;
+  }
+
+  /** Closing: every waiting task ends, and tasks submitted from now on are refused. */
+  void close() {
+    closing = true;
+    List<TaskRecord> all = drain.flush();
+    all.addAll(queue);
+    queue.clear();
+    for (TaskRecord t : all) {
+      publisher.finish(t, new TaskException(Kind.CLOSED, t.task + " did not run: scheduler "
+          + name + " closed"));
+    }
+  }
+
+  private static TaskException cancelled(TaskRecord t) {
+    return new TaskException(Kind.CANCELLED, t.task + " was cancelled");
+  }
+}
