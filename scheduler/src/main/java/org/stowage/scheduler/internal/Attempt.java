@@ -136,15 +136,6 @@ final class Attempt {
   }
 
   /**
-   * Returns where the attempt is.
-   *
-   * @return its phase
-   */
-  Phase phase() {
-    return phase;
-  }
-
-  /**
    * Returns why the attempt is being stopped, or null if it is not.
    *
    * @return the reason, or null

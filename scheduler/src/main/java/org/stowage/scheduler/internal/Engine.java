@@ -367,11 +367,11 @@ public final class Engine {
   private void terminate() {
     loop.stop();
     publisher.emit(new SchedulerEvent.Closed(config.name()));
+    endBatch();
     if (ownedIo != null) {
       ownedIo.shutdown();
     }
     activity.cancel();
-    endBatch();
     // Deliveries already queued still run; complete after them, so that whoever waits for close()
     // has seen every task's final status.
     callbackThread.execute(() -> terminated.complete(null));
