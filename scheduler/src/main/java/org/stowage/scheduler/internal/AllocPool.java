@@ -46,14 +46,11 @@ final class AllocPool {
 
   /** What the pool needs from the waiting tasks. */
   interface Host {
-    /** Returns the tasks waiting now, which decide what an idle alloc is still good for. */
-    List<TaskRecord> waiting();
+    /** Returns whether a waiting task fits in {@code room}: then an idle alloc is still good. */
+    boolean anyWaitingFits(double[] room);
 
     /** Something changed that the next pass should see: room, an alloc, a refusal. */
     void passDue();
-
-    /** The packing scale widened: waiting tasks must be ordered afresh. */
-    void rescaled();
 
     /** An attempt whose alloc died: it holds nothing more, and its task must be decided on. */
     void abandoned(Attempt attempt, String why);
@@ -84,6 +81,12 @@ final class AllocPool {
   private final List<double[]> refused = new ArrayList<>();
   private String refusedReason = "";
   private int failures;
+  /**
+   * How many requests may be in flight now: it starts small, grows by one with each alloc granted
+   * (so it doubles each time a full window is granted, as TCP's slow start does), halves on a
+   * refusal, and never passes the max pending allocs.
+   */
+  private int window;
   private long backoffUntil;
   private boolean backoffTimerSet;
   private long seq;
@@ -102,7 +105,11 @@ final class AllocPool {
     this.dims = dims;
     this.packer = packer;
     this.transfers = transfers;
+    this.window = Math.min(INITIAL_WINDOW, settings.maxPendingAllocs());
   }
+
+  /** The requests in flight at first, before the cluster has granted any. */
+  static final int INITIAL_WINDOW = 5;
 
   /** Returns the live allocs, oldest first; the engine must not change the list. */
   List<LiveAlloc> live() {
@@ -125,7 +132,7 @@ final class AllocPool {
 
   /** Returns how many more requests may be sent now. */
   int requestsAllowed() {
-    return settings.maxPendingAllocs() - pending.size();
+    return Math.max(0, window - pending.size());
   }
 
   /** Returns why the cluster last refused a request for good, for the tasks it leaves behind. */
@@ -205,7 +212,7 @@ final class AllocPool {
     host.passDue();
     if (alloc == null) {
       if (!closing) {
-        refusedBy(p, Failures.unwrap(error), host.waiting());
+        refusedBy(p, Failures.unwrap(error));
       }
       return;
     }
@@ -215,6 +222,7 @@ final class AllocPool {
     }
     failures = 0;
     backoffUntil = 0;
+    window = (int) Math.min(settings.maxPendingAllocs(), window + 1L);
     Resources capacity;
     String id;
     try {
@@ -226,20 +234,18 @@ final class AllocPool {
       return;
     }
     LiveAlloc a = new LiveAlloc(alloc, id, dims.vector(capacity), time.nanoTime(), p.seq);
-    if (packer.widenScale(a.capacity)) {
-      host.rescaled();
-    }
+    packer.widenScale(a.capacity);
     live.add(a);
     a.live = true;
     stats.allocsLive++;
-    stats.allocsChanged();
+    stats.allocChanged(a);
     publisher.emit(new SchedulerEvent.AllocUp(id, capacity));
     LOG.log(Level.DEBUG, () -> "scheduler " + name + ": alloc " + id + " " + capacity + " is up");
     keepalive(a);
     becameIdle(a);
   }
 
-  private void refusedBy(PendingAlloc p, @Nullable Throwable cause, List<TaskRecord> waiting) {
+  private void refusedBy(PendingAlloc p, @Nullable Throwable cause) {
     stats.allocsFailed++;
     if (cause instanceof AllocationException ae && ae.kind() == AllocationException.Kind.NEVER) {
       refused.add(dims.vector(p.req.min()));
@@ -251,6 +257,7 @@ final class AllocPool {
       return;
     }
     failures = Math.min(failures + 1, 64);
+    window = Math.max(1, window / 2);
     publisher.emit(new SchedulerEvent.AllocRefused(p.req, Failures.describe(cause), false));
     long backoff = Durations.doubled(Durations.nanos(settings.backoffInitial()), failures - 1,
         Durations.nanos(settings.backoffMax()));
@@ -260,7 +267,7 @@ final class AllocPool {
     // Free the idle allocs that no waiting task fits: on a finite cluster, an idle alloc of the
     // wrong shape would otherwise block the waiting tasks until its idle timeout.
     for (LiveAlloc a : new ArrayList<>(live)) {
-      if (a.running.isEmpty() && waiting.stream().noneMatch(t -> Packer.fits(t.need, a.capacity))) {
+      if (a.running.isEmpty() && !host.anyWaitingFits(a.capacity)) {
         retire(a, "idle, and no waiting task fits it while the cluster is out of capacity");
       }
     }
@@ -313,7 +320,7 @@ final class AllocPool {
   void release(Attempt attempt) {
     LiveAlloc a = attempt.alloc;
     a.running.remove(attempt);
-    stats.allocsChanged();
+    stats.allocChanged(a);
     double[] need = attempt.task.need;
     int n = Math.min(a.free.length, need.length);
     for (int i = 0; i < n; i++) {
@@ -342,7 +349,7 @@ final class AllocPool {
   private void retire(LiveAlloc a, String why) {
     remove(a);
     stats.allocsFreedIdle++;
-    stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
+    stats.allocGone(a, SchedulerStats.AllocState.FREED, dims.resources(a.capacity));
     publisher.emit(new SchedulerEvent.AllocDown(a.id, why, false));
     LOG.log(Level.DEBUG, () -> "scheduler " + name + ": freeing alloc " + a.id + ": " + why);
     forget(a);
@@ -356,7 +363,7 @@ final class AllocPool {
     }
     remove(a);
     stats.allocsDead++;
-    stats.allocGone(a.id, SchedulerStats.AllocState.DEAD, dims.resources(a.capacity), a.upSince);
+    stats.allocGone(a, SchedulerStats.AllocState.DEAD, dims.resources(a.capacity));
     LOG.log(Level.WARNING, "scheduler " + name + ": alloc " + a.id + " is dead: " + why);
     publisher.emit(new SchedulerEvent.AllocDown(a.id, why, true));
     for (Attempt attempt : new ArrayList<>(a.running)) {
@@ -424,7 +431,7 @@ final class AllocPool {
     List<CompletableFuture<Void>> frees = new ArrayList<>();
     for (LiveAlloc a : new ArrayList<>(live)) {
       remove(a);
-      stats.allocGone(a.id, SchedulerStats.AllocState.FREED, dims.resources(a.capacity), a.upSince);
+      stats.allocGone(a, SchedulerStats.AllocState.FREED, dims.resources(a.capacity));
       publisher.emit(new SchedulerEvent.AllocDown(a.id, "scheduler closed", false));
       frees.add(free(a.alloc, a));
     }

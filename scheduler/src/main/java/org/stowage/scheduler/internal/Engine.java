@@ -144,7 +144,7 @@ public final class Engine {
     double[] minAlloc = dims.vector(config.minAlloc());
     packer.widenScale(minAlloc);
     Placement placement = new Placement(packer);
-    this.tasks = new TaskQueue(config, loop, publisher, stats, dims, packer, placement);
+    this.tasks = new TaskQueue(config, loop, publisher, stats, dims, packer);
     this.pool = new AllocPool(new AllocPool.Settings(config.name(), config.cluster(),
         config.labels(), config.maxPendingAllocs(), config.maxAllocIdleTime(),
         config.keepaliveTimeout(), config.backoffInitial(), config.backoffMax()),
@@ -315,7 +315,7 @@ public final class Engine {
       }
     }
     maybeFinishClose();
-    publisher.publishBatch(tasks.size(), pool.pendingCount(), pool.live(), dims);
+    publisher.publishBatch(tasks.size(), pool.pendingCount(), dims);
     loop.runEffects(this::apply);
     publisher.deliver(callbacks);
   }

@@ -28,6 +28,8 @@ final class LiveAlloc implements Placement.Room {
    */
   volatile boolean gone;
   long idleSince;
+  /** Set while the stats have yet to see a change of the alloc's tasks, room or state. */
+  boolean statsDirty;
   long keepaliveSeq;
   TimeSource.Cancellable keepaliveTimer = () -> { };
 

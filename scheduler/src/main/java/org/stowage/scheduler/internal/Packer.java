@@ -1,13 +1,8 @@
 package org.stowage.scheduler.internal;
 
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
+import java.util.function.IntPredicate;
 import java.util.function.Predicate;
-import java.util.function.ToIntFunction;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -16,9 +11,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Placement is norm-based best fit: a task goes where the leftover, each dimension divided by
  * its scale (the largest amount seen of it), has the smallest L2 norm, so the fullest alloc that
- * fits wins in every dimension at once, not on one scalar. New alloc requests are formed one bin at
- * a time: the first waiting task fixes the bin's unit, the cluster says how many units one alloc
- * may hold, and the bin is filled with the waiting tasks, in order, that still fit.
+ * fits wins in every dimension at once, not on one scalar ({@link WaitingIndex#fill} makes the
+ * choices). New alloc requests are formed one bin at a time: the first waiting task fixes the
+ * bin's unit, the cluster says how many units one alloc may hold, and the bin is filled.
  *
  * <p>Thread-safety: not thread-safe; the engine's thread owns it.
  */
@@ -104,30 +99,26 @@ final class Packer {
    * resource the first task and the floor do not name: a cpu-only task may share a gpu alloc, not
    * the other way round), merged with the floor. If the cluster could never give that much, the
    * unit falls back to the first task merged with the floor, then to the first task alone. The
-   * bin then holds as many units as the cluster admits, and is {@linkplain #fill filled}.
+   * bin then holds as many units as the cluster admits, and is {@linkplain WaitingIndex#fill
+   * filled}.
    *
    * @param unitFloor the scheduler's minimum alloc, merged into the bin's unit
    * @param admissible whether the cluster could ever provide an alloc of the given vector
    * @return the bin, or null (taking nothing) if not even the first task alone is admissible
    */
-  <T> @Nullable Bin<T> formBin(Groups<T> waiting, double[] unitFloor,
-      Predicate<double[]> admissible) {
-    Group<T> head = waiting.head();
+  @Nullable Bin formBin(WaitingIndex waiting, double[] unitFloor, Predicate<double[]> admissible) {
+    TaskRecord head = waiting.head();
     if (head == null) {
       return null;
     }
     double[] first = head.need;
-    // The first task's kind: the groups that name nothing the first task and the floor do not.
+    // The first task's kind: the tiers that name nothing the first task and the floor do not.
     double[] kind = max(first, unitFloor);
+    IntPredicate ofKind = namesOnly(kind);
     double[] unit = kind;
     double[] widest = kind.clone();
-    for (Group<T> g : waiting.groups) {
-      if (!g.tasks.isEmpty() && namesOnly(g.need, kind)) {
-        for (int i = 0; i < widest.length; i++) {
-          widest[i] = Math.max(widest[i], get(g.need, i));
-        }
-      }
-    }
+    waiting.widen(widest, ofKind);
+    double @Nullable [] within = null;
     if (admissible.test(widest)) {
       unit = widest;
     } else if (!admissible.test(unit)) {
@@ -135,101 +126,45 @@ final class Packer {
       if (!admissible.test(unit)) {
         return null;
       }
+      within = unit;
+    } else {
+      within = unit;
     }
     double[] total = new double[unit.length];
-    for (Group<T> g : waiting.groups) {
-      if (!g.tasks.isEmpty() && namesOnly(g.need, kind) && fits(g.need, unit)) {
-        for (int i = 0; i < total.length; i++) {
-          total[i] += get(g.need, i) * g.tasks.size();
+    if (within == null) {
+      for (WaitingIndex.Tier tier : waiting.tiers()) {
+        if (tier.tasks() > 0 && ofKind.test(tier.mask)) {
+          add(total, tier.total());
         }
       }
+    } else {
+      double[] fitsIn = within;
+      waiting.forEach(t -> {
+        if (ofKind.test(WaitingIndex.maskOf(t.need)) && fits(t.need, fitsIn)) {
+          addWithin(total, t.need);
+        }
+      });
     }
-    double[] within = unit;
     int units = largestAdmissibleMultiple(unit, unitsToHold(total, unit), admissible);
-    List<T> members = fill(times(unit, units), waiting,
-        g -> fits(g.need, within) && namesOnly(g.need, kind));
+    List<TaskRecord> members = waiting.fill(times(unit, units), ofKind, within);
     double[] sum = new double[unit.length];
-    for (T t : members) {
-      double[] need = waiting.needOf.apply(t);
-      for (int i = 0; i < sum.length; i++) {
-        sum[i] += get(need, i);
-      }
+    for (TaskRecord t : members) {
+      addWithin(sum, t.need);
     }
     int width = Math.max(0, unitsToHold(sum, unit) - 1);
-    return new Bin<>(unit, width, times(unit, width + 1), members);
+    return new Bin(unit, width, times(unit, width + 1), members);
   }
 
-  /**
-   * Chooses tasks for one alloc with {@code room} free: again and again, among the waiting tasks
-   * that still fit, those of the best (lowest) priority, and of them the one that leaves the
-   * smallest leftover by L2 norm on the scale. This is the bin-centric "norm-based greedy" of
-   * "Heuristics for Vector Bin Packing" (Microsoft Research, 2011): it lines shapes up across
-   * dimensions, where placing tasks one by one in size order (first-fit decreasing) leaves one
-   * dimension full and another half empty. On 1,000 mixed 2-d tasks it needs about 1.01x the lower
-   * bound of allocs, against 1.12x to 1.19x for first-fit decreasing.
-   *
-   * <p>Chosen tasks are taken out of {@code waiting}, so one {@link Groups} can fill many allocs.
-   *
-   * @return the chosen tasks, in the order chosen
-   */
-  <T> List<T> fill(double[] room, Groups<T> waiting) {
-    return fill(room, waiting, g -> true);
-  }
-
-  /**
-   * Like {@link #fill(double[], Groups)}, choosing only from the groups {@code eligible} takes.
-   *
-   * <p>Each pick scans the groups in the {@linkplain Groups#index index} order (priority, then
-   * size on the scale, largest first), starting at the first that is no larger than what is left,
-   * and stops once no smaller group could beat the best found: a group that fits leaves at least
-   * {@code (|left|₁ - |need|₁)² / d} (Cauchy–Schwarz over the d scaled dimensions), which only
-   * grows as groups get smaller. The choice is the same as a scan of every group.
-   */
-  <T> List<T> fill(double[] room, Groups<T> waiting, Predicate<Group<T>> eligible) {
-    double[] left = room.clone();
-    List<T> picked = new ArrayList<>();
-    ShapeIndex<T> index = waiting.index(this);
-    // The smallest need of the groups when the index was built: a group emptied since can only
-    // have made the true smallest larger, so stopping once this one no longer fits is safe.
-    double[] smallest = index.smallest;
-    int dims = 0;
-    for (double s : scale) {
-      dims += s > 0 ? 1 : 0;
-    }
-    while (smallest != null && fits(smallest, left)) {
-      double leftSize = l1(left);
-      Group<T> best = null;
-      double bestScore = Double.POSITIVE_INFINITY;
-      for (ShapeIndex.Tier tier : index.tiers) {
-        int i = index.firstAtMost(tier, leftSize + EPSILON * Math.max(1, leftSize));
-        for (i = index.nonEmpty(i); i < tier.end(); i = index.nonEmpty(i + 1)) {
-          Group<T> g = index.order[i];
-          if (best != null) {
-            double gap = leftSize - index.sizes[i];
-            if (gap > 0 && gap * gap / Math.max(1, dims) >= bestScore) {
-              break;  // every group after this one is smaller still
-            }
-          }
-          if (!fits(g.need, left) || !eligible.test(g)) {
-            continue;
-          }
-          double score = leftover(g.need, left);
-          if (score < bestScore) {
-            best = g;
-            bestScore = score;
-          }
-        }
-        if (best != null) {
-          break;  // a lower tier (a better priority) had a task that fits
-        }
+  /** Returns whether a mask of named resources names only resources {@code kind} has some of. */
+  static IntPredicate namesOnly(double[] kind) {
+    int allowed = 0;
+    for (int i = 0; i < Math.min(kind.length, 31); i++) {
+      if (kind[i] > 0) {
+        allowed |= 1 << i;
       }
-      if (best == null) {
-        break;
-      }
-      subtract(left, best.need);
-      picked.add(best.poll());
     }
-    return picked;
+    int mask = allowed;
+    return m -> (m & ~mask) == 0;
   }
 
   /** Returns the L1 norm of {@code v} on the scale. */
@@ -241,130 +176,8 @@ final class Packer {
     return sum;
   }
 
-  /**
-   * Waiting tasks grouped by priority and need: tasks of one group are interchangeable for
-   * packing, so a fill scans shapes rather than tasks. Within a group, tasks keep their order.
-   */
-  static final class Groups<T> {
-    final List<Group<T>> groups = new ArrayList<>();
-    final Function<T, double[]> needOf;
-
-    Groups(List<T> tasks, Function<T, double[]> needOf, ToIntFunction<T> priorityOf) {
-      this.needOf = needOf;
-      Map<Shape, Group<T>> byShape = new HashMap<>();
-      int position = 0;
-      for (T t : tasks) {
-        double[] need = needOf.apply(t);
-        int priority = priorityOf.applyAsInt(t);
-        Group<T> g = byShape.computeIfAbsent(new Shape(priority, need), k -> {
-          Group<T> created = new Group<>(priority, need);
-          groups.add(created);
-          return created;
-        });
-        g.tasks.add(t);
-        g.positions.add(position++);
-      }
-    }
-
-    private @Nullable ShapeIndex<T> index;
-
-    /** Returns the groups indexed for {@code packer}'s scale, building the index if need be. */
-    ShapeIndex<T> index(Packer packer) {
-      ShapeIndex<T> i = index;
-      if (i == null || i.scaleVersion != packer.scaleVersion()) {
-        i = new ShapeIndex<>(groups, packer);
-        index = i;
-      }
-      return i;
-    }
-
-    /** Returns the group of the first task left, in the original order; null if none is left. */
-    @Nullable Group<T> head() {
-      Group<T> head = null;
-      for (Group<T> g : groups) {
-        if (!g.tasks.isEmpty() && (head == null || g.firstPosition() < head.firstPosition())) {
-          head = g;
-        }
-      }
-      return head;
-    }
-
-    /** Returns true if no task is left. */
-    boolean isEmpty() {
-      for (Group<T> g : groups) {
-        if (!g.tasks.isEmpty()) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    /** Returns the tasks left, group by group. */
-    List<T> remaining() {
-      List<T> out = new ArrayList<>();
-      for (Group<T> g : groups) {
-        out.addAll(g.tasks);
-      }
-      return out;
-    }
-  }
-
-  /** Tasks of one priority and need, in their original order. */
-  static final class Group<T> {
-    final int priority;
-    final double[] need;
-    final ArrayDeque<T> tasks = new ArrayDeque<>();
-    /** The tasks' positions in the list the groups were built from, in step with {@code tasks}. */
-    private final ArrayDeque<Integer> positions = new ArrayDeque<>();
-
-    Group(int priority, double[] need) {
-      this.priority = priority;
-      this.need = need;
-    }
-
-    int firstPosition() {
-      Integer p = positions.peek();
-      return p == null ? Integer.MAX_VALUE : p;
-    }
-
-    /** Takes the group's first task. */
-    T poll() {
-      positions.poll();
-      return tasks.remove();
-    }
-  }
-
-  /** A (priority, need) key; trailing zeros do not make shapes differ. */
-  private record Shape(int priority, double[] need) {
-    @Override
-    public boolean equals(Object o) {
-      if (!(o instanceof Shape other) || other.priority != priority) {
-        return false;
-      }
-      int n = Math.max(need.length, other.need.length);
-      for (int i = 0; i < n; i++) {
-        if (Double.compare(get(need, i), get(other.need, i)) != 0) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    @Override
-    public int hashCode() {
-      int h = priority;
-      int last = need.length - 1;
-      while (last >= 0 && need[last] == 0) {
-        last--;
-      }
-      for (int i = 0; i <= last; i++) {
-        h = 31 * h + Double.hashCode(need[i]);
-      }
-      return h;
-    }
-  }
-
-  private double leftover(double[] need, double[] free) {
+  /** Returns the squared L2 norm on the scale of what is left of {@code free} after {@code need}. */
+  double leftover(double[] need, double[] free) {
     int n = Math.max(need.length, free.length);
     double sum = 0;
     for (int i = 0; i < n; i++) {
@@ -374,18 +187,8 @@ final class Packer {
     return sum;
   }
 
-  /** Returns true if {@code need} asks only for resources that {@code names} has some of. */
-  private static boolean namesOnly(double[] need, double[] names) {
-    for (int i = 0; i < need.length; i++) {
-      if (need[i] > 0 && get(names, i) <= 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   /** A planned alloc request: {@code width + 1} units, credited with {@code credit}. */
-  record Bin<T>(double[] unit, int width, double[] credit, List<T> members) {}
+  record Bin(double[] unit, int width, double[] credit, List<TaskRecord> members) {}
 
   private static int unitsToHold(double[] total, double[] unit) {
     int units = 1;
@@ -413,7 +216,8 @@ final class Packer {
     return lo;
   }
 
-  private double norm(double x, int i) {
+  /** Returns {@code x} of dimension {@code i} on the scale. */
+  double norm(double x, int i) {
     double s = get(scale, i);
     return s > 0 ? x / s : 0;
   }
@@ -444,6 +248,13 @@ final class Packer {
   /** Adds {@code need} to {@code into} in place; {@code into} must be at least as long. */
   static void add(double[] into, double[] need) {
     for (int i = 0; i < need.length; i++) {
+      into[i] += need[i];
+    }
+  }
+
+  /** Adds {@code need} to {@code into} in place, as far as {@code into} goes. */
+  static void addWithin(double[] into, double[] need) {
+    for (int i = 0; i < Math.min(into.length, need.length); i++) {
       into[i] += need[i];
     }
   }

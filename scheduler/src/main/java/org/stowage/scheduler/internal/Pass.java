@@ -2,9 +2,6 @@ package org.stowage.scheduler.internal;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Repository;
 import org.stowage.scheduler.Requirements;
@@ -62,37 +59,39 @@ final class Pass implements Attempt.Host {
 
   /** Places what it can, then asks for allocs for the rest. */
   void run() {
-    List<TaskRecord> queue = tasks.ordered();
-    if (queue.isEmpty()) {
+    WaitingIndex waiting = tasks.index();
+    if (waiting.isEmpty()) {
       return;
     }
     long starvedBefore = Durations.isForever(starvationThreshold) ? Long.MIN_VALUE
         : time.nanoTime() - Durations.nanos(starvationThreshold);
-    Placement.Plan<LiveAlloc> plan = placement.plan(queue, pool.live(), starvedBefore);
+    Placement.Plan<LiveAlloc> plan =
+        placement.plan(waiting, tasks.starved(starvedBefore), pool.live());
     for (Placement.Placed<LiveAlloc> p : plan.placed()) {
+      tasks.placed(p.task());
       place(p.task(), p.alloc());
     }
     for (TaskRecord t : plan.reserved().keySet()) {
       publisher.setWaiting(t, WaitReason.RESERVED);
     }
-    tasks.replace(plan.waiting());
-    if (plan.waiting().isEmpty()) {
+    if (waiting.isEmpty()) {
       return;
     }
-    // Tasks holding a reservation keep saying so, whatever else they wait for.
-    Set<TaskRecord> holding = new HashSet<>();
-    if (!plan.reserved().isEmpty()) {
-      for (TaskRecord t : plan.waiting()) {
-        if (t.current.waiting() == WaitReason.RESERVED) {
-          holding.add(t);
-        }
-      }
-    }
-    RequestPlanner.Plan requests = planner.plan(plan.left(), pool.credits(),
+    RequestPlanner.Plan requests = planner.plan(waiting, pool.credits(),
         pool.requestsAllowed(), pool.backingOff(), pool::admissible);
-    publisher.markWaiting(requests.credited(), holding, WaitReason.ALLOC_PENDING);
-    for (Packer.Bin<TaskRecord> bin : requests.requests()) {
-      publisher.markWaiting(bin.members(), holding, WaitReason.ALLOC_PENDING);
+    // What the planner left in the index waits for the pending limit or the backoff; tasks holding
+    // a reservation keep saying so, whatever else they wait for.
+    WaitReason restWait = requests.restWait();
+    waiting.forEach(t -> markWaiting(t, restWait));
+    for (TaskRecord t : requests.credited()) {
+      markWaiting(t, WaitReason.ALLOC_PENDING);
+      waiting.add(t);
+    }
+    for (Packer.Bin bin : requests.requests()) {
+      for (TaskRecord t : bin.members()) {
+        markWaiting(t, WaitReason.ALLOC_PENDING);
+        waiting.add(t);
+      }
       pool.request(new Requirements(dims.resources(bin.unit()), bin.width()), bin.credit());
     }
     for (TaskRecord t : requests.unsatisfiable()) {
@@ -100,9 +99,14 @@ final class Pass implements Attempt.Host {
           + t.task.resources() + ", which the cluster refused to allocate: "
           + pool.refusedReason()));
     }
-    publisher.markWaiting(requests.rest(), holding, requests.restWait());
-    if (requests.restWait() == WaitReason.BACKING_OFF && !requests.rest().isEmpty()) {
+    if (restWait == WaitReason.BACKING_OFF && !waiting.isEmpty()) {
       pool.awaitBackoff();
+    }
+  }
+
+  private void markWaiting(TaskRecord t, WaitReason reason) {
+    if (t.current.waiting() != WaitReason.RESERVED) {
+      publisher.setWaiting(t, reason);
     }
   }
 
@@ -111,7 +115,7 @@ final class Pass implements Attempt.Host {
     try {
       Repository own = t.task.repository();
       Attempt.begin(t, a, own != null ? own : repository, loop, this);
-      stats.allocsChanged();
+      stats.allocChanged(a);
       publisher.publish(t, State.STAGING, a.id, null, null, null);
     } catch (RuntimeException e) {
       LOG.log(Level.ERROR, "scheduler " + name + ": placing " + t.task + " failed", e);

@@ -14,17 +14,19 @@ import org.jspecify.annotations.Nullable;
  * The pass: which waiting task goes on which live alloc, and which alloc a starved task holds for
  * itself. Not API.
  *
- * <p>Waiting tasks are ordered by priority, then by size, largest first, then by how long they
- * have waited ({@link #order}). Tasks that have waited past the starvation threshold come first,
- * the longest waiting first: each goes to the alloc it fits best, or, if it fits none, holds
- * ({@linkplain Plan#reserved reserves}) the alloc that could hold it and is closest to having room
- * for it, so that smaller tasks cannot starve it. Then each other alloc, fullest first, is filled
- * by priority and shape ({@link Packer#fill}). A task that fits nowhere does not stop smaller ones
- * behind it. What is left waits, for the {@link RequestPlanner}.
+ * <p>Tasks that have waited past the starvation threshold come first, the longest waiting first:
+ * each goes to the alloc it fits best, or, if it fits none, holds ({@linkplain Plan#reserved
+ * reserves}) the alloc that could hold it and is closest to having room for it, so that smaller
+ * tasks cannot starve it. Then each other alloc with room for some waiting task, fullest first, is
+ * filled by priority and shape ({@link WaitingIndex#fill}). A task that fits nowhere does not stop
+ * smaller ones behind it. What is left waits in the index, for the {@link RequestPlanner}.
  *
- * <p>Pure: no threads and no clock (the starvation cutoff is passed in), and nothing it is given
- * changes, except that placed tasks are polled from the groups it returns. The engine applies the
- * plan.
+ * <p>The cost of a pass follows what can change: the index answers "the task that fits this room
+ * best" without looking at the tasks that cannot fit, and an alloc that no waiting task could fit
+ * is passed over after one comparison.
+ *
+ * <p>Pure: no threads and no clock (who is starved is passed in). It takes the tasks it places out
+ * of the index, and changes nothing else it is given. The engine applies the plan.
  *
  * <p>Concurrency: not thread-safe; the engine's thread owns it.
  */
@@ -48,18 +50,10 @@ final class Placement {
   /**
    * What the pass decided.
    *
-   * @param placed the tasks to place, in order, each with its alloc
+   * @param placed the tasks to place, in order, each with its alloc; they are out of the index
    * @param reserved the starved tasks that fit no alloc now, each with the alloc it holds
-   * @param waiting the tasks left waiting, starved ones first, in order
-   * @param left the tasks left waiting, grouped for the request planner
    */
-  record Plan<A extends Room>(List<Placed<A>> placed, Map<TaskRecord, A> reserved,
-      List<TaskRecord> waiting, Packer.Groups<TaskRecord> left) {}
-
-  private static final Comparator<TaskRecord> ORDER = Comparator
-      .comparingInt((TaskRecord t) -> t.task.priority())
-      .thenComparing(Comparator.comparingDouble((TaskRecord t) -> t.size).reversed())
-      .thenComparingLong(t -> t.queuedSince);
+  record Plan<A extends Room>(List<Placed<A>> placed, Map<TaskRecord, A> reserved) {}
 
   private final Packer packer;
 
@@ -73,55 +67,36 @@ final class Placement {
   }
 
   /**
-   * Sorts waiting tasks into the order they are placed in: priority, then size on the packer's
-   * scale (largest first), then how long they have waited. Sets each task's size.
-   *
-   * @param queue the waiting tasks; sorted in place
-   */
-  void order(List<TaskRecord> queue) {
-    for (TaskRecord t : queue) {
-      t.size = packer.size(t.need);
-    }
-    queue.sort(ORDER);
-  }
-
-  /**
    * Works out the pass.
    *
-   * @param queue the waiting tasks, in {@linkplain #order order}; not changed
+   * @param waiting the waiting tasks; those placed are taken out
+   * @param starved the waiting tasks past the starvation threshold, longest waiting first
    * @param live the live allocs, oldest first; not changed
-   * @param starvedBefore tasks queued at or before this time are starved
    * @return the plan
    */
-  <A extends Room> Plan<A> plan(List<TaskRecord> queue, List<A> live, long starvedBefore) {
+  <A extends Room> Plan<A> plan(WaitingIndex waiting, List<TaskRecord> starved, List<A> live) {
     Map<A, double[]> free = new IdentityHashMap<>();
-    for (A a : live) {
-      free.put(a, a.free().clone());
-    }
-    List<TaskRecord> starved = new ArrayList<>();
-    List<TaskRecord> rest = new ArrayList<>(queue.size());
-    for (TaskRecord t : queue) {
-      (t.queuedSince <= starvedBefore ? starved : rest).add(t);
-    }
-    starved.sort(Comparator.comparingLong(t -> t.queuedSince));
-
-    // Starved tasks first, one by one, each to the alloc it fits best, or holding one for itself.
     List<Placed<A>> placed = new ArrayList<>();
     Map<TaskRecord, A> reserved = new LinkedHashMap<>();
     Set<A> held = Collections.newSetFromMap(new IdentityHashMap<>());
-    List<TaskRecord> waiting = new ArrayList<>();
+
+    // Starved tasks first, one by one, each to the alloc it fits best, or holding one for itself.
     for (TaskRecord t : starved) {
+      if (held.size() == live.size()) {
+        break;  // every alloc is held: no other starved task can be placed or hold one
+      }
       A best = null;
       double bestScore = Double.POSITIVE_INFINITY;
       for (A a : live) {
-        double score = packer.fitScore(t.need, free.get(a));
+        double score = packer.fitScore(t.need, peek(a, free));
         if (!held.contains(a) && score < bestScore) {
           best = a;
           bestScore = score;
         }
       }
       if (best != null) {
-        Packer.subtract(free.get(best), t.need);
+        Packer.subtract(room(best, free), t.need);
+        waiting.remove(t);
         placed.add(new Placed<>(t, best));
         continue;
       }
@@ -130,37 +105,43 @@ final class Placement {
         reserved.put(t, hold);
         held.add(hold);
       }
-      waiting.add(t);
     }
 
-    // Then the rest: each alloc, fullest first, filled by priority and shape.
-    Packer.Groups<TaskRecord> groups =
-        new Packer.Groups<>(rest, t -> t.need, t -> t.task.priority());
-    Set<TaskRecord> picked = Collections.newSetFromMap(new IdentityHashMap<>());
-    if (!rest.isEmpty()) {
-      List<A> allocs = new ArrayList<>(live);
-      allocs.removeIf(held::contains);
-      allocs.sort(Comparator.comparingDouble((A a) -> packer.size(free.get(a)))
-          .thenComparingLong(Room::seq));
-      for (A a : allocs) {
-        double[] room = free.get(a);
-        for (TaskRecord t : packer.fill(room, groups)) {
-          Packer.subtract(room, t.need);
-          placed.add(new Placed<>(t, a));
-          picked.add(t);
-        }
+    // Then each alloc with room for some waiting task, fullest first, filled by priority and shape.
+    double[] smallest = waiting.smallest();
+    if (smallest == null) {
+      return new Plan<>(placed, reserved);
+    }
+    List<A> allocs = new ArrayList<>();
+    for (A a : live) {
+      if (!held.contains(a) && Packer.fits(smallest, peek(a, free))) {
+        allocs.add(a);
       }
     }
-    boolean starvedWait = !waiting.isEmpty();
-    for (TaskRecord t : rest) {
-      if (!picked.contains(t)) {
-        waiting.add(t);
+    allocs.sort(Comparator.comparingDouble((A a) -> packer.size(peek(a, free)))
+        .thenComparingLong(Room::seq));
+    for (A a : allocs) {
+      if (waiting.isEmpty()) {
+        break;
+      }
+      double[] room = room(a, free);
+      for (TaskRecord t : waiting.fill(room)) {
+        Packer.subtract(room, t.need);
+        placed.add(new Placed<>(t, a));
       }
     }
-    // The groups hold exactly the rest still waiting; starved ones waiting come first.
-    Packer.Groups<TaskRecord> left = starvedWait
-        ? new Packer.Groups<>(waiting, t -> t.need, t -> t.task.priority()) : groups;
-    return new Plan<>(placed, reserved, waiting, left);
+    return new Plan<>(placed, reserved);
+  }
+
+  /** Returns the room left on {@code a} in this pass: a copy, made when first needed. */
+  private static <A extends Room> double[] room(A a, Map<A, double[]> free) {
+    return free.computeIfAbsent(a, x -> x.free().clone());
+  }
+
+  /** Returns the room left on {@code a} in this pass, for reading only. */
+  private static <A extends Room> double[] peek(A a, Map<A, double[]> free) {
+    double[] room = free.get(a);
+    return room != null ? room : a.free();
   }
 
   /** Picks the live alloc that could hold {@code t} and is closest to having room for it. */
@@ -172,7 +153,7 @@ final class Placement {
       if (taken.contains(a) || !Packer.fits(t.need, a.capacity())) {
         continue;
       }
-      double s = packer.shortfall(t.need, free.get(a));
+      double s = packer.shortfall(t.need, peek(a, free));
       if (s < bestShort) {
         best = a;
         bestShort = s;

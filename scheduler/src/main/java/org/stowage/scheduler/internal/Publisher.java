@@ -3,7 +3,6 @@ package org.stowage.scheduler.internal;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
@@ -83,15 +82,6 @@ final class Publisher {
     }
   }
 
-  /** Says why each of {@code tasks} waits, except those in {@code holding} (they hold an alloc). */
-  void markWaiting(List<TaskRecord> tasks, Set<TaskRecord> holding, WaitReason reason) {
-    for (TaskRecord t : tasks) {
-      if (!holding.contains(t)) {
-        setWaiting(t, reason);
-      }
-    }
-  }
-
   /** The one place a task's status changes: its waiters, listeners and our subscribers hear it. */
   void publish(TaskRecord t, TaskStatus next) {
     stats.changed(t, t.current, next);
@@ -120,8 +110,8 @@ final class Publisher {
    * Publishes the stats of this instant, then the batch's statuses; their deliveries wait for
    * {@link #deliver}.
    */
-  void publishBatch(int waiting, int pendingAllocs, List<LiveAlloc> live, Dimensions dims) {
-    stats.publish(waiting, pendingAllocs, live, dims, changes);
+  void publishBatch(int waiting, int pendingAllocs, Dimensions dims) {
+    stats.publish(waiting, pendingAllocs, dims, changes);
     for (Change c : changes) {
       c.task().publish(c.status(), defer);
     }

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,7 +47,10 @@ final class Stats {
   long allocsLive;
   long allocsDead;
   long allocsFreedIdle;
-  private boolean allocsChanged = true;
+  /** The allocs changed in this batch, whose views the next publish rebuilds; engine thread. */
+  private final List<LiveAlloc> allocsChanged = new ArrayList<>();
+  /** The live allocs' views as of the latest publish, oldest first; guarded by this. */
+  private final Map<LiveAlloc, LiveView> liveViews = new LinkedHashMap<>();
 
   private final String name;
   private final TimeSource time;
@@ -66,7 +70,7 @@ final class Stats {
         .ticker(time::nanoTime).executor(Runnable::run).build();
     this.gone = Caffeine.newBuilder().maximumSize(retainCount).expireAfterWrite(retainAge)
         .ticker(time::nanoTime).executor(Runnable::run).build();
-    this.published = new Published(counts(0, 0), List.of());
+    this.published = new Published(counts(0, 0));
   }
 
   /** Counts a newly submitted task, in INIT; it is listed from its first published change. */
@@ -96,15 +100,18 @@ final class Stats {
     }
   }
 
-  /** Notes that an alloc's tasks or free room changed, so the next publish rebuilds them. */
-  void allocsChanged() {
-    allocsChanged = true;
+  /** Notes that an alloc came up, or its tasks or free room changed: the next publish shows it. */
+  void allocChanged(LiveAlloc a) {
+    if (!a.statsDirty) {
+      a.statsDirty = true;
+      allocsChanged.add(a);
+    }
   }
 
   /** Retires a gone alloc, keeping its last view within the retention. */
-  void allocGone(String id, AllocState state, Resources capacity, long upSince) {
-    going.add(new Gone(id, state, capacity, upSince, time.nanoTime()));
-    allocsChanged = true;
+  void allocGone(LiveAlloc a, AllocState state, Resources capacity) {
+    going.add(new Gone(a.id, state, capacity, a.upSince, time.nanoTime()));
+    allocChanged(a);
   }
 
   /**
@@ -113,8 +120,8 @@ final class Stats {
    *
    * @param changes this batch's status changes, in order
    */
-  synchronized void publish(int waiting, int pendingAllocs, List<LiveAlloc> live,
-      Dimensions dims, List<Publisher.Change> changes) {
+  synchronized void publish(int waiting, int pendingAllocs, Dimensions dims,
+      List<Publisher.Change> changes) {
     for (Publisher.Change c : changes) {
       if (c.status().state() != State.DONE) {
         active.put(c.task().task.key(), new Active(c.task(), c.status()));
@@ -130,24 +137,24 @@ final class Stats {
       gone.put(g.id, g);
     }
     going.clear();
-    List<LiveView> allocs = published.allocs;
-    if (allocsChanged) {
-      allocsChanged = false;
-      allocs = new ArrayList<>(live.size());
-      for (LiveAlloc a : live) {
-        List<String> ids = new ArrayList<>(a.running.size());
-        for (Attempt asg : a.running) {
-          ids.add(asg.task.current.id());
-        }
-        allocs.add(new LiveView(a.id, dims.resources(a.capacity), dims.resources(a.free), ids,
-            a.upSince, a.idleSince));
+    // Only the allocs changed in this batch are seen again: the cost follows what changed.
+    for (LiveAlloc a : allocsChanged) {
+      a.statsDirty = false;
+      if (!a.live) {
+        liveViews.remove(a);
+        continue;
       }
-      allocs = List.copyOf(allocs);
+      List<String> ids = new ArrayList<>(a.running.size());
+      for (Attempt asg : a.running) {
+        ids.add(asg.task.current.id());
+      }
+      liveViews.put(a, new LiveView(a.id, dims.resources(a.capacity), dims.resources(a.free), ids,
+          a.upSince, a.idleSince));
     }
+    allocsChanged.clear();
     Counts c = counts(waiting, pendingAllocs);
-    Published p = published;
-    if (!c.equals(p.counts) || allocs != p.allocs) {
-      published = new Published(c, allocs);
+    if (!c.equals(published.counts)) {
+      published = new Published(c);
     }
   }
 
@@ -162,7 +169,7 @@ final class Stats {
     long now = time.nanoTime();
     List<AllocStats> allocs = new ArrayList<>();
     Set<String> liveIds = new HashSet<>();
-    for (LiveView a : p.allocs) {
+    for (LiveView a : liveViews.values()) {
       liveIds.add(a.id);
       allocs.add(new AllocStats(a.id, AllocState.LIVE, a.capacity, a.free, a.tasks,
           seconds(now - a.upSince), a.idleSince < 0 ? 0 : seconds(now - a.idleSince)));
@@ -206,7 +213,7 @@ final class Stats {
     return Math.max(0, nanos) / 1e9;
   }
 
-  private record Published(Counts counts, List<LiveView> allocs) {}
+  private record Published(Counts counts) {}
 
   private record Active(TaskRecord task, TaskStatus status) {}
 

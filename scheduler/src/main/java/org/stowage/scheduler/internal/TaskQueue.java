@@ -1,6 +1,7 @@
 package org.stowage.scheduler.internal;
 
 import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -18,8 +19,8 @@ import org.stowage.scheduler.WaitReason;
 /**
  * The tasks that wait for an alloc, and what becomes of a task between attempts. Submitted tasks
  * are admitted (the cluster must be able to hold them one day) and gathered in the drain
- * ({@link Batcher}); when it lets them go they join the queue that the pass places, in
- * {@linkplain Placement#order order}. A task whose attempt ended is done, or, by the
+ * ({@link Batcher}); when it lets them go they join the queue that the pass places from: a
+ * {@link WaitingIndex}, kept from pass to pass, and the order they joined in, for starvation. A task whose attempt ended is done, or, by the
  * {@link RetryPolicy}, queued again as a new attempt, or given up on. Not API.
  *
  * <p>It also knows when a pass is due: after anything that may let a waiting task be placed or a
@@ -39,16 +40,19 @@ final class TaskQueue implements AllocPool.Host {
   private final Stats stats;
   private final Dimensions dims;
   private final Packer packer;
-  private final Placement placement;
   private final RetryPolicy policy;
   private final Batcher<TaskRecord> drain;
-  private List<TaskRecord> queue = new ArrayList<>();
-  private boolean sorted = true;
+  /** The queued tasks that wait; a pass takes some out for a while (see {@link #mend}). */
+  private final WaitingIndex index;
+  /** Every queued task in the order it joined, and entries of tasks gone since (skipped). */
+  private final ArrayDeque<Arrival> arrivals = new ArrayDeque<>();
+  private int queued;
+  private long tickets;
   private boolean passDue;
   private boolean closing;
 
   TaskQueue(Engine.Config config, EventLoop loop, Publisher publisher, Stats stats,
-      Dimensions dims, Packer packer, Placement placement) {
+      Dimensions dims, Packer packer) {
     this.name = config.name();
     this.cluster = config.cluster();
     this.time = config.time();
@@ -57,47 +61,94 @@ final class TaskQueue implements AllocPool.Host {
     this.stats = stats;
     this.dims = dims;
     this.packer = packer;
-    this.placement = placement;
+    this.index = new WaitingIndex(packer);
     this.policy = new RetryPolicy(config.maxLostAttempts(), config.maxFailedAttempts());
     this.drain = new Batcher<>(config.drainTimeout(), config.maxDrainWait());
   }
 
+  /** A task as it joined the queue; stale once the task left it or joined it again. */
+  private record Arrival(TaskRecord task, long ticket, long since) {
+    boolean current() {
+      return task.queueTicket == ticket;
+    }
+  }
+
   /** Returns how many tasks wait, in the drain or the queue. */
   int size() {
-    return queue.size() + drain.size();
+    return queued + drain.size();
   }
 
-  /** Returns the queue, in order; the caller must not change it but through this class. */
-  List<TaskRecord> ordered() {
-    if (!sorted) {
-      // Sizes depend on the scale, which widens as larger tasks and allocs appear.
-      placement.order(queue);
-      sorted = true;
+  /** Returns the queued tasks that wait, for the pass; changed only through this class and it. */
+  WaitingIndex index() {
+    return index;
+  }
+
+  /** Returns the queued tasks that joined at or before {@code before}, longest waiting first. */
+  List<TaskRecord> starved(long before) {
+    List<TaskRecord> out = new ArrayList<>();
+    if (before == Long.MIN_VALUE) {
+      return out;
     }
-    return queue;
+    while (!arrivals.isEmpty() && !arrivals.peekFirst().current()) {
+      arrivals.pollFirst();
+    }
+    for (Arrival a : arrivals) {
+      if (a.since() > before) {
+        break;
+      }
+      if (a.current()) {
+        out.add(a.task());
+      }
+    }
+    return out;
   }
 
-  /** Returns the queue as it is; for the pool, which frees idle allocs no waiting task fits. */
+  /** Returns whether some queued task fits in {@code room}. */
   @Override
-  public List<TaskRecord> waiting() {
-    return queue;
+  public boolean anyWaitingFits(double[] room) {
+    return index.anyFits(room);
   }
 
-  /** After a pass: {@code waiting}, in order, are the tasks still waiting. */
-  void replace(List<TaskRecord> waiting) {
-    queue = waiting;
+  /** {@code t}, placed by the pass, leaves the queue. */
+  void placed(TaskRecord t) {
+    dequeue(t);
   }
 
-  /** A pass threw: keeps exactly the tasks still waiting, so none is placed twice or forgotten. */
+  /** A pass threw: puts back every queued task it took out, so none is placed twice or lost. */
   void mend() {
-    queue.removeIf(t -> t.attempt != null || t.current.state() == State.DONE);
-    sorted = false;
+    for (Arrival a : arrivals) {
+      TaskRecord t = a.task();
+      if (!a.current() || t.waitingIn != null) {
+        continue;
+      }
+      if (t.attempt != null || t.current.state() == State.DONE) {
+        dequeue(t);
+      } else {
+        index.add(t);
+      }
+    }
   }
 
-  /** The packing scale widened: the queue must be ordered afresh. */
-  @Override
-  public void rescaled() {
-    sorted = false;
+  private void enqueue(TaskRecord t, long now) {
+    t.queueTicket = ++tickets;
+    t.queuedSince = now;
+    arrivals.add(new Arrival(t, t.queueTicket, now));
+    index.add(t);
+    queued++;
+  }
+
+  /** Takes {@code t} out of the queue, if it is in it; returns whether it was. */
+  private boolean dequeue(TaskRecord t) {
+    if (t.queueTicket == 0) {
+      return false;
+    }
+    t.queueTicket = 0;
+    index.remove(t);
+    queued--;
+    if (arrivals.size() > 2 * queued + 64) {
+      arrivals.removeIf(a -> !a.current());
+    }
+    return true;
   }
 
   /** Notes that a pass is due. */
@@ -126,9 +177,7 @@ final class TaskQueue implements AllocPool.Host {
         publisher.finish(t, refusal);
         continue;
       }
-      if (packer.widenScale(t.need)) {
-        sorted = false;
-      }
+      packer.widenScale(t.need);
       t.queuedSince = now;
       accepted.add(t);
     }
@@ -185,8 +234,10 @@ final class TaskQueue implements AllocPool.Host {
   }
 
   private void flush() {
-    queue.addAll(drain.flush());
-    sorted = false;
+    long now = time.nanoTime();
+    for (TaskRecord t : drain.flush()) {
+      enqueue(t, now);
+    }
     passDue = true;
   }
 
@@ -197,7 +248,7 @@ final class TaskQueue implements AllocPool.Host {
     if (t.current.state() == State.DONE) {
       return;
     }
-    if (drain.remove(t) || queue.remove(t)) {
+    if (drain.remove(t) || dequeue(t)) {
       publisher.finish(t, cancelled(t));
       return;
     }
@@ -213,7 +264,7 @@ final class TaskQueue implements AllocPool.Host {
 
   /** Takes {@code t} out of the queue and ends it with {@code error}. */
   void giveUp(TaskRecord t, TaskException error) {
-    queue.remove(t);
+    dequeue(t);
     publisher.finish(t, error);
   }
 
@@ -257,17 +308,20 @@ final class TaskQueue implements AllocPool.Host {
     long now = time.nanoTime();
     publisher.publish(t, new TaskStatus(State.INIT, attempt, t.task.key() + "." + attempt, null,
         WaitReason.QUEUED, null, null, now));
-    t.queuedSince = now;  // starvation counts the wait of this attempt, not the time it ran
-    queue.add(t);
-    sorted = false;
+    enqueue(t, now);  // starvation counts the wait of this attempt, not the time it ran
   }
 
   /** Closing: every waiting task ends, and tasks submitted from now on are refused. */
   void close() {
     closing = true;
     List<TaskRecord> all = drain.flush();
-    all.addAll(queue);
-    queue.clear();
+    for (Arrival a : new ArrayList<>(arrivals)) {
+      if (a.current()) {
+        all.add(a.task());
+        dequeue(a.task());
+      }
+    }
+    arrivals.clear();
     for (TaskRecord t : all) {
       publisher.finish(t, new TaskException(Kind.CLOSED, t.task + " did not run: scheduler "
           + name + " closed"));

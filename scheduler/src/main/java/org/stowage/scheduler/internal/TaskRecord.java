@@ -48,6 +48,12 @@ public final class TaskRecord {
   int lostCount;
   int failedCount;
   boolean cancelRequested;
+  /** The group that holds the task while it waits in a {@link WaitingIndex}; else null. */
+  WaitingIndex.@Nullable Group waitingIn;
+  /** The group whose queue still holds the task though it was removed from it; else null. */
+  WaitingIndex.@Nullable Group staleIn;
+  /** Set when the task joins the queue (see {@code TaskQueue}), 0 while it is not queued. */
+  long queueTicket;
   /** The task's attempt on an alloc, while it has one. */
   @Nullable Attempt attempt;
 

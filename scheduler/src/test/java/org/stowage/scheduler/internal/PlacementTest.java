@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.Task;
@@ -31,11 +32,10 @@ class PlacementTest {
     TaskRecord big = task("big", 0, 0, 4, 4);
     TaskRecord small = task("small", 0, 0, 2, 2);
 
-    var plan = placement.plan(ordered(big, small), List.of(roomy, nearlyFull), NONE_STARVED);
+    var plan = plan(List.of(roomy, nearlyFull), NONE_STARVED, big, small);
 
     assertEquals(Map.of(small, nearlyFull, big, roomy), placedOn(plan));
-    assertTrue(plan.waiting().isEmpty());
-    assertTrue(plan.left().isEmpty());
+    assertTrue(waiting.isEmpty());
   }
 
   @Test
@@ -44,11 +44,10 @@ class PlacementTest {
     TaskRecord huge = task("huge", 0, 0, 8, 8);
     TaskRecord small = task("small", 0, 0, 1, 1);
 
-    var plan = placement.plan(ordered(huge, small), List.of(alloc), NONE_STARVED);
+    var plan = plan(List.of(alloc), NONE_STARVED, huge, small);
 
     assertEquals(Map.of(small, alloc), placedOn(plan));
-    assertEquals(List.of(huge), plan.waiting());
-    assertEquals(List.of(huge), plan.left().remaining());
+    assertEquals(List.of(huge), waiting.remaining());
   }
 
   @Test
@@ -57,10 +56,10 @@ class PlacementTest {
     TaskRecord later = task("later", 5, 0, 2, 2);
     TaskRecord first = task("first", 0, 10, 2, 2);
 
-    var plan = placement.plan(ordered(later, first), List.of(alloc), NONE_STARVED);
+    var plan = plan(List.of(alloc), NONE_STARVED, later, first);
 
     assertEquals(Map.of(first, alloc), placedOn(plan));
-    assertEquals(List.of(later), plan.waiting());
+    assertEquals(List.of(later), waiting.remaining());
   }
 
   @Test
@@ -69,10 +68,10 @@ class PlacementTest {
     TaskRecord urgent = task("urgent", 0, 100, 2, 2);
     TaskRecord starved = task("starved", 9, 0, 2, 2);
 
-    var plan = placement.plan(ordered(urgent, starved), List.of(alloc), 50);
+    var plan = plan(List.of(alloc), 50, urgent, starved);
 
     assertEquals(Map.of(starved, alloc), placedOn(plan));
-    assertEquals(List.of(urgent), plan.waiting());
+    assertEquals(List.of(urgent), waiting.remaining());
   }
 
   @Test
@@ -84,41 +83,68 @@ class PlacementTest {
     for (int i = 0; i < 4; i++) {
       newer.add(task("newer-" + i, 0, 100 + i, 1, 1));
     }
-    List<TaskRecord> queue = new ArrayList<>(newer);
-    queue.add(starved);
-    placement.order(queue);
+    List<TaskRecord> all = new ArrayList<>(newer);
+    all.add(starved);
 
-    var plan = placement.plan(queue, List.of(busy, small), 50);
+    var plan = plan(List.of(busy, small), 50, all.toArray(new TaskRecord[0]));
 
     assertEquals(Map.of(starved, busy), plan.reserved());
     // Two of the newer tasks fit the other alloc; none goes on the one held.
     assertEquals(Map.of(newer.get(0), small, newer.get(1), small), placedOn(plan));
-    assertEquals(List.of(starved, newer.get(2), newer.get(3)), plan.waiting());
-    assertEquals(3, plan.left().remaining().size());
+    assertEquals(Set.of(starved, newer.get(2), newer.get(3)), Set.copyOf(waiting.remaining()));
   }
 
   @Test
   void theAllocsGivenAreNotChanged() {
     Box alloc = box("a", 4, 4, 4, 4);
-    placement.plan(ordered(task("t", 0, 0, 3, 3)), List.of(alloc), NONE_STARVED);
+    plan(List.of(alloc), NONE_STARVED, task("t", 0, 0, 3, 3));
     assertArrayEquals(new double[] {4, 4}, alloc.free());
   }
 
   @Test
-  void tasksAreOrderedByPriorityThenSizeLargestFirstThenTheirWait() {
-    TaskRecord smallLate = task("small-late", 0, 20, 1, 1);
-    TaskRecord smallEarly = task("small-early", 0, 10, 1, 1);
-    TaskRecord large = task("large", 0, 30, 4, 4);
-    TaskRecord low = task("low", 1, 0, 8, 8);
-    List<TaskRecord> queue = new ArrayList<>(List.of(low, smallLate, large, smallEarly));
-    placement.order(queue);
-    assertEquals(List.of(large, smallEarly, smallLate, low), queue);
+  void anAllocThatNoWaitingTaskFitsIsPassedOverAndManyDistinctShapesAllFindRoom() {
+    // 2,000 distinct shapes on 300 allocs, most of them nearly full: every task that fits some
+    // room is placed, the leftovers are what no room fits, and no alloc is overfilled.
+    java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+    List<Box> allocs = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      allocs.add(box("a" + i, 16, 64, random.nextDouble(0, 2), random.nextDouble(0, 8)));
+    }
+    List<TaskRecord> tasks = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      tasks.add(task("t" + i, 0, i, random.nextDouble(0.5, 4), random.nextDouble(0.5, 16)));
+    }
+    var plan = plan(allocs, NONE_STARVED, tasks.toArray(new TaskRecord[0]));
+
+    Map<Box, double[]> left = new java.util.HashMap<>();
+    for (Placement.Placed<Box> p : plan.placed()) {
+      double[] room = left.computeIfAbsent(p.alloc(), a -> a.free().clone());
+      assertTrue(Packer.fits(p.task().need, room), p.task() + " overfills " + p.alloc());
+      Packer.subtract(room, p.task().need);
+    }
+    for (TaskRecord t : waiting.remaining()) {
+      for (Box a : allocs) {
+        double[] room = left.getOrDefault(a, a.free());
+        assertTrue(!Packer.fits(t.need, room), t + " was left waiting but fits " + a);
+      }
+    }
+    assertEquals(2000, plan.placed().size() + waiting.size());
   }
 
-  private List<TaskRecord> ordered(TaskRecord... tasks) {
-    List<TaskRecord> queue = new ArrayList<>(List.of(tasks));
-    placement.order(queue);
-    return queue;
+  private WaitingIndex waiting = new WaitingIndex(packer);
+
+  /** Plans a pass over {@code tasks}, those queued at or before {@code starvedBefore} starved. */
+  private Placement.Plan<Box> plan(List<Box> allocs, long starvedBefore, TaskRecord... tasks) {
+    waiting = new WaitingIndex(packer);
+    List<TaskRecord> starved = new ArrayList<>();
+    for (TaskRecord t : tasks) {
+      waiting.add(t);
+      if (t.queuedSince <= starvedBefore) {
+        starved.add(t);
+      }
+    }
+    starved.sort(java.util.Comparator.comparingLong(t -> t.queuedSince));
+    return placement.plan(waiting, starved, allocs);
   }
 
   private static Map<TaskRecord, Box> placedOn(Placement.Plan<Box> plan) {

@@ -25,7 +25,7 @@ class RequestPlannerTest {
     List<TaskRecord> tasks = tasks(6, 1, 1);
     double[] inFlight = {4, 4};
 
-    RequestPlanner.Plan plan = planner.plan(groups(tasks), List.of(inFlight), 5, false, v -> true);
+    RequestPlanner.Plan plan = planner.plan(index(tasks), List.of(inFlight), 5, false, v -> true);
 
     assertEquals(tasks.subList(0, 4), plan.credited());
     assertEquals(1, plan.requests().size());
@@ -37,34 +37,37 @@ class RequestPlannerTest {
   void theRestIsPackedIntoOneRequestForSeveralTasks() {
     List<TaskRecord> tasks = tasks(4, 1, 2);
 
-    RequestPlanner.Plan plan = planner.plan(groups(tasks), List.of(), 5, false, v -> true);
+    WaitingIndex left = index(tasks);
+    RequestPlanner.Plan plan = planner.plan(left, List.of(), 5, false, v -> true);
 
     assertEquals(1, plan.requests().size());
-    Packer.Bin<TaskRecord> bin = plan.requests().get(0);
+    Packer.Bin bin = plan.requests().get(0);
     assertArrayEquals(new double[] {1, 2}, bin.unit());
     assertEquals(3, bin.width());
     assertArrayEquals(new double[] {4, 8}, bin.credit());
     assertEquals(tasks, bin.members());
-    assertTrue(plan.rest().isEmpty());
+    assertTrue(left.isEmpty());
   }
 
   @Test
   void atThePendingLimitTheRestWaitsForIt() {
     List<TaskRecord> tasks = tasks(3, 1, 1);
-    RequestPlanner.Plan plan = planner.plan(groups(tasks), List.of(), 0, false, v -> true);
+    WaitingIndex left = index(tasks);
+    RequestPlanner.Plan plan = planner.plan(left, List.of(), 0, false, v -> true);
     assertTrue(plan.requests().isEmpty());
-    assertEquals(tasks, plan.rest());
+    assertEquals(tasks, left.remaining());
     assertEquals(WaitReason.PENDING_LIMIT, plan.restWait());
   }
 
   @Test
   void whileBackingOffNothingIsAskedForButCreditsStillCount() {
     List<TaskRecord> tasks = tasks(3, 1, 1);
+    WaitingIndex left = index(tasks);
     RequestPlanner.Plan plan =
-        planner.plan(groups(tasks), List.of(new double[] {1, 1}), 5, true, v -> true);
+        planner.plan(left, List.of(new double[] {1, 1}), 5, true, v -> true);
     assertEquals(tasks.subList(0, 1), plan.credited());
     assertTrue(plan.requests().isEmpty());
-    assertEquals(tasks.subList(1, 3), plan.rest());
+    assertEquals(tasks.subList(1, 3), left.remaining());
     assertEquals(WaitReason.BACKING_OFF, plan.restWait());
   }
 
@@ -74,11 +77,11 @@ class RequestPlannerTest {
     TaskRecord huge = task("huge", 0, 0, 32, 1);
     tasks.add(0, huge);
     // The cluster gives at most 2 cpu in one alloc.
-    RequestPlanner.Plan plan = planner.plan(groups(tasks), List.of(), 5, false, v -> v[0] <= 2);
+    RequestPlanner.Plan plan = planner.plan(index(tasks), List.of(), 5, false, v -> v[0] <= 2);
 
     assertEquals(List.of(huge), plan.unsatisfiable());
     assertEquals(2, plan.requests().size());
-    for (Packer.Bin<TaskRecord> bin : plan.requests()) {
+    for (Packer.Bin bin : plan.requests()) {
       assertEquals(1, bin.width());
       assertEquals(2, bin.members().size());
     }
@@ -92,7 +95,9 @@ class RequestPlannerTest {
     return out;
   }
 
-  private static Packer.Groups<TaskRecord> groups(List<TaskRecord> tasks) {
-    return new Packer.Groups<>(tasks, t -> t.need, t -> t.task.priority());
+  private WaitingIndex index(List<TaskRecord> tasks) {
+    WaitingIndex index = new WaitingIndex(packer);
+    tasks.forEach(index::add);
+    return index;
   }
 }
