@@ -156,7 +156,9 @@ public final class Scheduler implements AutoCloseable {
         throw new IllegalArgumentException(t + " has inputs but no repository to read them from:"
             + " set one on the task or on the scheduler");
       }
-      records.add(t.record());
+      // The engine reaches what users see of the task only through these hooks.
+      TaskProgress p = t.progress();
+      records.add(new TaskRecord(t, p::claim, p::unclaim, p::publish));
       i++;
     }
     engine.submit(records);
