@@ -42,7 +42,10 @@ class ApiBoundaryTest {
    * engine.
    */
   private static final Set<String> WRAPPERS = Set.of(
-      "org.stowage.scheduler.Scheduler");
+      "org.stowage.scheduler.Scheduler",
+      // The builder's options, which it turns into the engine's settings (Engine.Config), checked
+      // as the engine reads durations (internal.Durations).
+      "org.stowage.scheduler.SchedulerOptions");
 
   @Test
   void importsTheApiAndTheEngine() {
