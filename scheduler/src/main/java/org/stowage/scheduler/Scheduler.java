@@ -1,10 +1,5 @@
 package org.stowage.scheduler;
 
-import static org.stowage.scheduler.internal.Checks.requireNotBlank;
-import static org.stowage.scheduler.internal.Checks.requireNotNegative;
-import static org.stowage.scheduler.internal.Checks.requirePositive;
-import static org.stowage.scheduler.internal.Checks.requireUnset;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -15,7 +10,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.management.ObjectName;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Repository;
@@ -42,8 +36,6 @@ import org.stowage.scheduler.internal.TaskRecord;
  */
 public final class Scheduler implements AutoCloseable {
 
-  private static final AtomicInteger NAMES = new AtomicInteger();
-
   private final String name;
   private final Engine engine;
   private final Duration closeTimeout;
@@ -51,59 +43,12 @@ public final class Scheduler implements AutoCloseable {
   private final @Nullable Jmx jmx;
   private final @Nullable ObjectName jmxName;
 
-  /**
-   * The default of every option of the {@link Builder}, in one place. Each setter's Javadoc and
-   * README.md's Configuration table say the same; change all three together.
-   */
-  private static final class Defaults {
-    static final Labels LABELS = Labels.empty();
-    static final Duration DRAIN_TIMEOUT = Duration.ofMillis(50);
-    static final Duration MAX_DRAIN_WAIT = Duration.ofMillis(500);
-    static final Resources MIN_ALLOC = Resources.of(Resources.CPU, 1, Resources.MEM, Resources.GiB);
-    static final int MAX_PENDING_ALLOCS = 5;
-    static final Duration MAX_ALLOC_IDLE_TIME = Duration.ofMinutes(5);
-    static final int MAX_LOST_ATTEMPTS = 3;
-    static final int MAX_FAILED_ATTEMPTS = 1;
-    static final Duration STARVATION_THRESHOLD = Duration.ofMinutes(1);
-    static final Duration KEEPALIVE_TIMEOUT = Duration.ofSeconds(30);
-    static final Duration KILL_TIMEOUT = Duration.ofSeconds(30);
-    static final Duration BACKOFF_INITIAL = Duration.ofSeconds(1);
-    static final Duration BACKOFF_MAX = Duration.ofMinutes(1);
-    static final Duration CLOSE_TIMEOUT = Duration.ofMinutes(1);
-    static final int RETAIN_COUNT = 10_000;
-    static final Duration RETAIN_AGE = Duration.ofHours(1);
-    static final boolean JMX = true;
-
-    private Defaults() {}
-  }
-
-  private Scheduler(Builder b, String name) {
-    this.name = name;
-    this.closeTimeout = or(b.closeTimeout, Defaults.CLOSE_TIMEOUT);
-    this.repository = b.repository;
-    this.engine = new Engine(new Engine.Config(
-        name,
-        Objects.requireNonNull(b.cluster),
-        or(b.labels, Defaults.LABELS),
-        or(b.drainTimeout, Defaults.DRAIN_TIMEOUT),
-        or(b.maxDrainWait, Defaults.MAX_DRAIN_WAIT),
-        or(b.minAlloc, Defaults.MIN_ALLOC),
-        or(b.maxPendingAllocs, Defaults.MAX_PENDING_ALLOCS),
-        or(b.maxAllocIdleTime, Defaults.MAX_ALLOC_IDLE_TIME),
-        or(b.maxLostAttempts, Defaults.MAX_LOST_ATTEMPTS),
-        or(b.maxFailedAttempts, Defaults.MAX_FAILED_ATTEMPTS),
-        or(b.starvationThreshold, Defaults.STARVATION_THRESHOLD),
-        or(b.keepaliveTimeout, Defaults.KEEPALIVE_TIMEOUT),
-        or(b.killTimeout, Defaults.KILL_TIMEOUT),
-        or(b.backoffInitial, Defaults.BACKOFF_INITIAL),
-        or(b.backoffMax, Defaults.BACKOFF_MAX),
-        or(b.timeSource, TimeSource.system()),
-        b.executor,
-        b.repository,
-        b.transferer,
-        or(b.retainCount, Defaults.RETAIN_COUNT),
-        or(b.retainAge, Defaults.RETAIN_AGE)));
-    if (or(b.jmx, Defaults.JMX)) {
+  private Scheduler(SchedulerOptions options) {
+    this.name = options.newName();
+    this.closeTimeout = options.closeTimeout();
+    this.repository = options.repository();
+    this.engine = new Engine(options.engineConfig(name));
+    if (options.jmx()) {
       this.jmx = new Jmx(name, engine::stats, engine::counts);
       this.jmxName = jmx.register();
     } else {
@@ -156,7 +101,9 @@ public final class Scheduler implements AutoCloseable {
         throw new IllegalArgumentException(t + " has inputs but no repository to read them from:"
             + " set one on the task or on the scheduler");
       }
-      records.add(t.record());
+      // The engine reaches what users see of the task only through these hooks.
+      TaskProgress p = t.progress();
+      records.add(new TaskRecord(t, p::claim, p::unclaim, p::publish));
       i++;
     }
     engine.submit(records);
@@ -264,39 +211,14 @@ public final class Scheduler implements AutoCloseable {
     return "scheduler " + name;
   }
 
-  private static <T> T or(@Nullable T value, T otherwise) {
-    return value != null ? value : otherwise;
-  }
-
   /**
    * Builds a {@link Scheduler}. Each option may be set once; {@link #cluster} is required.
    *
    * <p>Thread-safety: not thread-safe; build on one thread.
    */
   public static final class Builder {
-    private @Nullable String name;
-    private @Nullable Cluster cluster;
-    private @Nullable Labels labels;
-    private @Nullable Duration drainTimeout;
-    private @Nullable Duration maxDrainWait;
-    private @Nullable Resources minAlloc;
-    private @Nullable Integer maxPendingAllocs;
-    private @Nullable Duration maxAllocIdleTime;
-    private @Nullable Integer maxLostAttempts;
-    private @Nullable Integer maxFailedAttempts;
-    private @Nullable Duration starvationThreshold;
-    private @Nullable Duration keepaliveTimeout;
-    private @Nullable Duration killTimeout;
-    private @Nullable Duration backoffInitial;
-    private @Nullable Duration backoffMax;
-    private @Nullable Duration closeTimeout;
-    private @Nullable TimeSource timeSource;
-    private @Nullable Executor executor;
-    private @Nullable Repository repository;
-    private @Nullable Transferer transferer;
-    private @Nullable Integer retainCount;
-    private @Nullable Duration retainAge;
-    private @Nullable Boolean jmx;
+    /** What was set, checked as it is set; the defaults and the checks across options too. */
+    private final SchedulerOptions options = new SchedulerOptions();
 
     private Builder() {}
 
@@ -307,8 +229,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder name(String name) {
-      requireUnset(this.name, "name");
-      this.name = requireNotBlank(name, "name");
+      options.name(name);
       return this;
     }
 
@@ -319,8 +240,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder cluster(Cluster cluster) {
-      requireUnset(this.cluster, "cluster");
-      this.cluster = Objects.requireNonNull(cluster, "cluster");
+      options.cluster(cluster);
       return this;
     }
 
@@ -331,8 +251,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder labels(Labels labels) {
-      requireUnset(this.labels, "labels");
-      this.labels = Objects.requireNonNull(labels, "labels");
+      options.labels(labels);
       return this;
     }
 
@@ -347,8 +266,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder drainTimeout(Duration drainTimeout) {
-      requireUnset(this.drainTimeout, "drain timeout");
-      this.drainTimeout = requireNotNegative(drainTimeout, "drain timeout");
+      options.drainTimeout(drainTimeout);
       return this;
     }
 
@@ -363,8 +281,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder maxDrainWait(Duration maxDrainWait) {
-      requireUnset(this.maxDrainWait, "max drain wait");
-      this.maxDrainWait = requireNotNegative(maxDrainWait, "max drain wait");
+      options.maxDrainWait(maxDrainWait);
       return this;
     }
 
@@ -378,8 +295,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder minAlloc(Resources minAlloc) {
-      requireUnset(this.minAlloc, "min alloc");
-      this.minAlloc = Objects.requireNonNull(minAlloc, "minAlloc");
+      options.minAlloc(minAlloc);
       return this;
     }
 
@@ -390,8 +306,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder maxPendingAllocs(int maxPendingAllocs) {
-      requireUnset(this.maxPendingAllocs, "max pending allocs");
-      this.maxPendingAllocs = requirePositive(maxPendingAllocs, "max pending allocs");
+      options.maxPendingAllocs(maxPendingAllocs);
       return this;
     }
 
@@ -402,8 +317,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder maxAllocIdleTime(Duration maxAllocIdleTime) {
-      requireUnset(this.maxAllocIdleTime, "max alloc idle time");
-      this.maxAllocIdleTime = requireNotNegative(maxAllocIdleTime, "max alloc idle time");
+      options.maxAllocIdleTime(maxAllocIdleTime);
       return this;
     }
 
@@ -415,8 +329,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder maxLostAttempts(int maxLostAttempts) {
-      requireUnset(this.maxLostAttempts, "max lost attempts");
-      this.maxLostAttempts = requirePositive(maxLostAttempts, "max lost attempts");
+      options.maxLostAttempts(maxLostAttempts);
       return this;
     }
 
@@ -428,8 +341,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder maxFailedAttempts(int maxFailedAttempts) {
-      requireUnset(this.maxFailedAttempts, "max failed attempts");
-      this.maxFailedAttempts = requirePositive(maxFailedAttempts, "max failed attempts");
+      options.maxFailedAttempts(maxFailedAttempts);
       return this;
     }
 
@@ -441,8 +353,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder starvationThreshold(Duration starvationThreshold) {
-      requireUnset(this.starvationThreshold, "starvation threshold");
-      this.starvationThreshold = requireNotNegative(starvationThreshold, "starvation threshold");
+      options.starvationThreshold(starvationThreshold);
       return this;
     }
 
@@ -453,8 +364,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder keepaliveTimeout(Duration keepaliveTimeout) {
-      requireUnset(this.keepaliveTimeout, "keepalive timeout");
-      this.keepaliveTimeout = requirePositive(keepaliveTimeout, "keepalive timeout");
+      options.keepaliveTimeout(keepaliveTimeout);
       return this;
     }
 
@@ -467,8 +377,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder killTimeout(Duration killTimeout) {
-      requireUnset(this.killTimeout, "kill timeout");
-      this.killTimeout = requirePositive(killTimeout, "kill timeout");
+      options.killTimeout(killTimeout);
       return this;
     }
 
@@ -482,15 +391,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder allocBackoff(Duration initial, Duration max) {
-      requireUnset(this.backoffInitial, "alloc backoff");
-      requirePositive(initial, "initial alloc backoff");
-      requirePositive(max, "max alloc backoff");
-      if (Durations.compare(max, initial) < 0) {
-        throw new IllegalArgumentException(
-            "max alloc backoff must be >= initial (" + initial + ") but was " + max);
-      }
-      this.backoffInitial = initial;
-      this.backoffMax = max;
+      options.allocBackoff(initial, max);
       return this;
     }
 
@@ -501,8 +402,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder closeTimeout(Duration closeTimeout) {
-      requireUnset(this.closeTimeout, "close timeout");
-      this.closeTimeout = requirePositive(closeTimeout, "close timeout");
+      options.closeTimeout(closeTimeout);
       return this;
     }
 
@@ -514,8 +414,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder timeSource(TimeSource timeSource) {
-      requireUnset(this.timeSource, "time source");
-      this.timeSource = Objects.requireNonNull(timeSource, "timeSource");
+      options.timeSource(timeSource);
       return this;
     }
 
@@ -527,8 +426,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder executor(Executor executor) {
-      requireUnset(this.executor, "executor");
-      this.executor = Objects.requireNonNull(executor, "executor");
+      options.executor(executor);
       return this;
     }
 
@@ -541,8 +439,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder repository(Repository repository) {
-      requireUnset(this.repository, "repository");
-      this.repository = Objects.requireNonNull(repository, "repository");
+      options.repository(repository);
       return this;
     }
 
@@ -554,8 +451,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder transferer(Transferer transferer) {
-      requireUnset(this.transferer, "transferer");
-      this.transferer = Objects.requireNonNull(transferer, "transferer");
+      options.transferer(transferer);
       return this;
     }
 
@@ -568,12 +464,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder statsRetention(int maxCount, Duration maxAge) {
-      requireUnset(this.retainCount, "stats retention");
-      if (maxCount < 0) {
-        throw new IllegalArgumentException("stats retention count must be >= 0 but was " + maxCount);
-      }
-      this.retainCount = maxCount;
-      this.retainAge = requireNotNegative(maxAge, "stats retention age");
+      options.statsRetention(maxCount, maxAge);
       return this;
     }
 
@@ -585,8 +476,7 @@ public final class Scheduler implements AutoCloseable {
      * @return this builder
      */
     public Builder jmx(boolean register) {
-      requireUnset(this.jmx, "jmx");
-      this.jmx = register;
+      options.jmx(register);
       return this;
     }
 
@@ -600,52 +490,8 @@ public final class Scheduler implements AutoCloseable {
      *     more than the cluster can ever give
      */
     public Scheduler build() {
-      Cluster c = cluster;
-      if (c == null) {
-        throw new IllegalStateException("cluster must be set");
-      }
-      checkDrain();
-      checkMinAlloc(c);
-      return new Scheduler(this, name != null ? name : "scheduler-" + NAMES.incrementAndGet());
-    }
-
-    /**
-     * Refuses a min alloc the cluster can never give, which the engine would otherwise drop
-     * silently from every request. The default is not checked: it is a floor, not a choice.
-     */
-    private void checkMinAlloc(Cluster c) {
-      Resources min = minAlloc;
-      if (min == null) {
-        return;
-      }
-      Admission admission = Objects.requireNonNull(c.canAllocate(min), "admission");
-      if (!admission.possible()) {
-        throw new IllegalStateException("min alloc must be an alloc the cluster can give but was "
-            + min + " (" + admission.reason() + "): lower minAlloc");
-      }
-    }
-
-    /**
-     * Refuses a max drain wait shorter than the drain timeout, which the engine would otherwise
-     * apply silently: every burst would end at the max drain wait.
-     */
-    private void checkDrain() {
-      Duration drain = or(drainTimeout, Defaults.DRAIN_TIMEOUT);
-      Duration maxWait = or(maxDrainWait, Defaults.MAX_DRAIN_WAIT);
-      if (Durations.compare(maxWait, drain) >= 0) {
-        return;
-      }
-      if (maxDrainWait == null) {
-        throw new IllegalStateException("drain timeout must be <= max drain wait (" + maxWait
-            + " by default) but was " + drain + ": raise maxDrainWait too, to at least " + drain);
-      }
-      if (drainTimeout == null) {
-        throw new IllegalStateException("max drain wait must be >= drain timeout (" + drain
-            + " by default) but was " + maxWait + ": lower drainTimeout too, to at most "
-            + maxWait);
-      }
-      throw new IllegalStateException("max drain wait must be >= drain timeout (" + drain
-          + ") but was " + maxWait);
+      options.check();
+      return new Scheduler(options);
     }
   }
 }

@@ -12,7 +12,6 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Fileset;
 import org.stowage.repository.Repository;
-import org.stowage.scheduler.internal.TaskRecord;
 
 /**
  * A unit of work: what it needs, what to run, and (once submitted) how it is doing.
@@ -40,7 +39,7 @@ public final class Task {
   private final Labels labels;
   private final @Nullable Repository repository;
   private final Fileset inputs;
-  private final TaskRecord record;
+  private final TaskProgress progress;
 
   /**
    * The defaults of the {@link Builder}'s options, in one place; each setter's Javadoc and
@@ -65,7 +64,7 @@ public final class Task {
     this.labels = b.labels != null ? b.labels : Defaults.LABELS;
     this.repository = b.repository;
     this.inputs = b.inputs;
-    this.record = new TaskRecord(this);
+    this.progress = new TaskProgress(this);
   }
 
   /**
@@ -166,7 +165,7 @@ public final class Task {
    * @return the task's status
    */
   public TaskStatus status() {
-    return record.status();
+    return progress.status();
   }
 
   /**
@@ -234,7 +233,7 @@ public final class Task {
    * @return a future completing with this task
    */
   public CompletableFuture<Task> await(State state) {
-    return record.await(Objects.requireNonNull(state, "state"));
+    return progress.await(Objects.requireNonNull(state, "state"));
   }
 
   /**
@@ -245,7 +244,7 @@ public final class Task {
    * @return false if the task was already DONE
    */
   public boolean cancel() {
-    return record.cancel();
+    return progress.cancel();
   }
 
   /**
@@ -257,11 +256,12 @@ public final class Task {
    * @return a handle whose {@code close()} stops the calls
    */
   public AutoCloseable subscribe(Consumer<TaskStatus> listener) {
-    return record.subscribe(Objects.requireNonNull(listener, "listener"));
+    return progress.subscribe(Objects.requireNonNull(listener, "listener"));
   }
 
-  TaskRecord record() {
-    return record;
+  /** Returns the task's progress as users see it; the scheduler that claims it publishes to it. */
+  TaskProgress progress() {
+    return progress;
   }
 
   @Override

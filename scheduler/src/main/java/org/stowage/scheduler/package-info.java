@@ -7,7 +7,10 @@
  *
  * <p>The API a user touches ({@code Scheduler}, {@code Task}, {@code Resources}, {@code State}) and
  * the small service provider interfaces a cluster implements ({@code Cluster}, {@code Alloc},
- * {@code Exec}) live here; the engine lives in {@code org.stowage.scheduler.internal}.
+ * {@code Exec}) live here; the engine lives in {@code org.stowage.scheduler.internal}. The engine
+ * may read the API, but the API reaches the engine only through {@code Scheduler}: a task's
+ * progress as users see it (status, waits, listeners) lives beside it in {@code TaskProgress}, to
+ * which the engine publishes through hooks that {@code Scheduler} hands over at submit.
  *
  * <p>Everything here is null-marked: a parameter or result may be null only where it says
  * {@code @Nullable}.

@@ -244,6 +244,6 @@ class ExtremeValuesTest {
 
   /** Whether another scheduler's submit of {@code t} would be refused as already submitted. */
   private static boolean isClaimed(Task t) {
-    return t.record().isClaimed();
+    return t.progress().isClaimed();
   }
 }

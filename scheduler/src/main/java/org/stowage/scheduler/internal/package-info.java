@@ -31,7 +31,9 @@
  *       in flight, the rest packed into new requests; pure.
  *   <li>{@code Packer}: the packing math under both: vector best fit, and the packing of waiting
  *       tasks into requests.
- *   <li>{@code TaskRecord}: a task's published status, its waiters and listeners.
+ *   <li>{@code TaskRecord}: the engine's bookkeeping for a submitted task, and the hook through
+ *       which it claims the task and publishes its statuses (which, with their waiters and
+ *       listeners, live with the task in the API).
  *   <li>{@code Sandbox}, {@code OutputTail}: an exec's working directory and the bounded tails of
  *       its output, shared by the cluster backends (local, Slurm).
  *   <li>{@code ProcessExec}: the life of an exec run as one process in a sandbox (start, output

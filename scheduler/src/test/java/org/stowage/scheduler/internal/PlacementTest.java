@@ -157,7 +157,8 @@ class PlacementTest {
 
   static TaskRecord task(String name, int priority, long queuedSince, double cpu, double mem) {
     TaskRecord t = new TaskRecord(Task.newBuilder().name(name).command("true").priority(priority)
-        .resources(Resources.of("cpu", cpu, "mem", mem)).build());
+        .resources(Resources.of("cpu", cpu, "mem", mem)).build(),
+        (cancel, callbacks) -> "placed here, never submitted", () -> { }, (status, via) -> { });
     t.need = new double[] {cpu, mem};
     t.queuedSince = queuedSince;
     return t;
