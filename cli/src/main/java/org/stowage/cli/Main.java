@@ -134,7 +134,7 @@ public final class Main {
     }
     Workload workload;
     try {
-      workload = Workload.read(options.workload(), options.allowOutsideInputs());
+      workload = WorkloadReader.read(options.workload(), options.allowOutsideInputs());
     } catch (Workload.Invalid e) {
       err.println("stowage: " + options.workload() + " is not a valid workload:");
       for (String problem : e.problems()) {
@@ -263,7 +263,7 @@ public final class Main {
       Long mem = null;
       if (values.containsKey("--mem")) {
         try {
-          mem = Workload.parseBytes(values.get("--mem"));
+          mem = Units.parseBytes(values.get("--mem"));
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException("--mem " + e.getMessage(), e);
         }
