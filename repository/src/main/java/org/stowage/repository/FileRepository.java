@@ -1,14 +1,18 @@
 package org.stowage.repository;
 
+import static org.stowage.repository.FileLayout.NOFOLLOW;
+import static org.stowage.repository.FileLayout.OBJECTS;
+import static org.stowage.repository.FileLayout.TMP;
+import static org.stowage.repository.FileLayout.directory;
+import static org.stowage.repository.FileLayout.isDirectory;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -25,7 +29,6 @@ import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -69,9 +72,6 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe. Several instances, in one process or several, may share a root.
  */
 public final class FileRepository implements Repository {
-  private static final String OBJECTS = "objects";
-  private static final String TMP = "tmp";
-  private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
   /** The mode of objects and copies on a POSIX file system: readable by the owner, no more. */
   private static final Set<PosixFilePermission> OWNER_READ =
       Set.of(PosixFilePermission.OWNER_READ);
@@ -79,17 +79,15 @@ public final class FileRepository implements Repository {
       PosixFilePermissions.asFileAttribute(OWNER_READ);
 
   private final Path root;
-  private final Path objects;
-  private final Path tmp;
   private final String name;
+  private final FileLayout layout;
   /** Whether the file system has POSIX permissions, so that objects can be born read-only. */
   private final boolean posix;
 
   private FileRepository(Path root) {
     this.root = root;
-    this.objects = root.resolve(OBJECTS);
-    this.tmp = root.resolve(TMP);
     this.name = "file:" + root;
+    this.layout = new FileLayout(root, name);
     this.posix = root.getFileSystem().supportedFileAttributeViews().contains("posix");
   }
 
@@ -113,26 +111,12 @@ public final class FileRepository implements Repository {
     Path real = root.toRealPath();
     directory(real.resolve(OBJECTS));
     Path tmp = directory(real.resolve(TMP));
-    sweep(tmp, System.currentTimeMillis() - STALE_TEMP_AGE.toMillis());
+    TempFiles.sweep(tmp, System.currentTimeMillis() - STALE_TEMP_AGE.toMillis());
     return new FileRepository(real);
   }
 
   /** How old a temporary file must be before {@link #open} takes it for a crashed writer's. */
   public static final java.time.Duration STALE_TEMP_AGE = java.time.Duration.ofHours(1);
-
-  private static void sweep(Path tmp, long olderThanMillis) throws IOException {
-    try (var files = Files.newDirectoryStream(tmp, "put-*.tmp")) {
-      for (Path f : files) {
-        try {
-          if (Files.getLastModifiedTime(f, NOFOLLOW).toMillis() < olderThanMillis) {
-            Files.deleteIfExists(f);
-          }
-        } catch (IOException e) {
-          // gone already, or not ours to delete: leave it
-        }
-      }
-    }
-  }
 
   /**
    * Returns {@code file:} followed by the root's real path, for example
@@ -167,12 +151,12 @@ public final class FileRepository implements Repository {
    *     {@code UNAVAILABLE} if a directory on the way to it is a symbolic link, or reading fails
    */
   public Optional<Path> file(Digest digest) {
-    Path path = objectPath(digest);
+    Path path = layout.objectPath(digest);
     try {
-      if (attributes(digest) == null) {
+      if (layout.attributes(digest) == null) {
         return Optional.empty();
       }
-      try (InputStream in = open(digest, path)) {
+      try (InputStream in = layout.open(digest, path)) {
         verify(digest, Digest.of(in), path);
       }
       return Optional.of(path);
@@ -206,10 +190,10 @@ public final class FileRepository implements Repository {
    */
   public long copyTo(Digest digest, Path target) {
     Objects.requireNonNull(target, "target");
-    Path path = objectPath(digest);
+    Path path = layout.objectPath(digest);
     boolean created = false;
     try {
-      BasicFileAttributes attributes = attributes(digest);
+      BasicFileAttributes attributes = layout.attributes(digest);
       if (attributes == null) {
         throw RepositoryException.notFound(name, digest);
       }
@@ -253,7 +237,7 @@ public final class FileRepository implements Repository {
   @Override
   public long stat(Digest digest) {
     try {
-      BasicFileAttributes attributes = attributes(digest);
+      BasicFileAttributes attributes = layout.attributes(digest);
       if (attributes == null) {
         throw RepositoryException.notFound(name, digest);
       }
@@ -272,12 +256,12 @@ public final class FileRepository implements Repository {
    */
   @Override
   public InputStream get(Digest digest) {
-    Path path = objectPath(digest);
+    Path path = layout.objectPath(digest);
     try {
-      if (attributes(digest) == null) {
+      if (layout.attributes(digest) == null) {
         throw RepositoryException.notFound(name, digest);
       }
-      return new VerifyingInputStream(open(digest, path), digest, name);
+      return new VerifyingInputStream(layout.open(digest, path), digest, name);
     } catch (NoSuchFileException e) {
       throw RepositoryException.notFound(name, digest);
     } catch (IOException e) {
@@ -297,9 +281,8 @@ public final class FileRepository implements Repository {
     Path temp;
     FileChannel channel;
     try {
-      directory(tmp);
-      temp = tmp.resolve("put-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong())
-          + ".tmp");
+      directory(layout.tmp());
+      temp = TempFiles.newPath(layout.tmp());
       channel = createReadOnly(temp);
     } catch (IOException e) {
       throw RepositoryException.unavailable(name, null, "cannot create a temporary file: " + e, e);
@@ -309,8 +292,8 @@ public final class FileRepository implements Repository {
       try (channel) {
         digest = write(in, channel);
       }
-      Path target = objectPath(digest);
-      directory(objects);
+      Path target = layout.objectPath(digest);
+      directory(layout.objects());
       directory(target.getParent());
       try {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -342,9 +325,9 @@ public final class FileRepository implements Repository {
   public Set<Digest> missing(Collection<Digest> digests) {
     Set<Digest> missing = new LinkedHashSet<>();
     for (Digest digest : digests) {
-      Path path = objectPath(digest);
+      Path path = layout.objectPath(digest);
       try {
-        if (!isDirectory(objects) || !isDirectory(path.getParent())
+        if (!isDirectory(layout.objects()) || !isDirectory(path.getParent())
             || !Files.isRegularFile(path, NOFOLLOW)) {
           missing.add(digest);
         }
@@ -390,95 +373,6 @@ public final class FileRepository implements Repository {
   }
 
   /**
-   * Returns the attributes of what is at the object's path, without following a link, or null if
-   * nothing is there (its shard directory included).
-   *
-   * @throws RepositoryException {@code CORRUPT} if the path holds something other than a regular
-   *     file, such as a symbolic link
-   * @throws IOException if the objects directory or the shard directory is a symbolic link or not
-   *     a directory, or the attributes cannot be read
-   */
-  private @Nullable BasicFileAttributes attributes(Digest digest) throws IOException {
-    Path path = objectPath(digest);
-    if (!isDirectory(objects) || !isDirectory(path.getParent())) {
-      return null;
-    }
-    BasicFileAttributes attributes;
-    try {
-      attributes = Files.readAttributes(path, BasicFileAttributes.class, NOFOLLOW);
-    } catch (NoSuchFileException e) {
-      return null;
-    }
-    if (attributes.isSymbolicLink()) {
-      throw RepositoryException.corrupt(name, digest, "its path " + path
-          + " is a symbolic link, which a file repository never follows");
-    }
-    if (!attributes.isRegularFile()) {
-      throw RepositoryException.corrupt(name, digest, "its path " + path
-          + " is not a regular file");
-    }
-    return attributes;
-  }
-
-  /**
-   * Opens the object at {@code path} for reading without following a link (should one have
-   * replaced it since {@link #attributes} looked).
-   */
-  private InputStream open(Digest digest, Path path) throws IOException {
-    try {
-      return Files.newInputStream(path, NOFOLLOW);
-    } catch (FileSystemException e) {
-      if (!(e instanceof NoSuchFileException) && Files.isSymbolicLink(path)) {
-        throw RepositoryException.corrupt(name, digest, "its path " + path
-            + " is a symbolic link, which a file repository never follows");
-      }
-      throw e;
-    }
-  }
-
-  /**
-   * Returns whether {@code dir} exists as a real directory: false if nothing is there.
-   *
-   * @throws IOException naming the path if it is a symbolic link or something other than a
-   *     directory
-   */
-  private static boolean isDirectory(Path dir) throws IOException {
-    BasicFileAttributes attributes;
-    try {
-      attributes = Files.readAttributes(dir, BasicFileAttributes.class, NOFOLLOW);
-    } catch (NoSuchFileException e) {
-      return false;
-    }
-    if (attributes.isSymbolicLink()) {
-      throw new FileSystemException(dir.toString(), null,
-          "is a symbolic link, which a file repository never follows");
-    }
-    if (!attributes.isDirectory()) {
-      throw new FileSystemException(dir.toString(), null, "is not a directory");
-    }
-    return true;
-  }
-
-  /**
-   * Creates {@code dir} if nothing is there; its parent must exist.
-   *
-   * @return {@code dir}, a real directory
-   * @throws IOException naming the path if it is a symbolic link or something other than a
-   *     directory, or cannot be created
-   */
-  private static Path directory(Path dir) throws IOException {
-    if (!isDirectory(dir)) {
-      try {
-        Files.createDirectory(dir);
-      } catch (FileAlreadyExistsException e) {
-        // Another put created it meanwhile; or something else did: check again.
-      }
-      isDirectory(dir);
-    }
-    return dir;
-  }
-
-  /**
    * Checks that {@code actual}, the digest of bytes read from the object at {@code path}, is
    * {@code digest}; if not, deletes the object, which cannot be trusted, and throws.
    *
@@ -508,11 +402,5 @@ public final class FileRepository implements Repository {
     } catch (IOException | RuntimeException e) {
       failure.addSuppressed(e);
     }
-  }
-
-  /** The object's path: built only from a validated digest, so it is always under the root. */
-  private Path objectPath(Digest digest) {
-    String hex = digest.hex();
-    return objects.resolve(hex.substring(0, 2)).resolve(hex);
   }
 }

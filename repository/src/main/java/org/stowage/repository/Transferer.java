@@ -4,7 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -12,7 +11,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.SynchronousQueue;
@@ -20,7 +18,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -235,97 +232,14 @@ public final class Transferer {
     }
   }
 
-  private static Throwable unwrap(Throwable t) {
-    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-  }
-
   /** Cache key: an object in a destination. */
   private record Key(String destination, Digest digest) {}
 
-  /** One call to {@link #transfer}: counts and the future of its report. */
-  private final class Transfer {
-    final Repository src;
-    final Repository dst;
-    final CompletableFuture<TransferReport> result = new CompletableFuture<>();
-    // Guarded by this.
-    private long copied;
-    private long bytes;
-    private long skipped;
-    private int pending = 1; // copies awaited, plus one until set up
-    private boolean released;
-    private final List<Copy> awaited = new ArrayList<>();
-
-    Transfer(Repository src, Repository dst) {
-      this.src = src;
-      this.dst = dst;
-      result.whenComplete((report, failure) -> releaseAll());
-    }
-
-    synchronized void skipped() {
-      skipped++;
-    }
-
-    /** Waits for {@code copy}, which this transfer has joined; started if this transfer made it. */
-    void await(Copy copy, boolean started) {
-      boolean release;
-      synchronized (this) {
-        release = released;
-        if (!release) {
-          awaited.add(copy);
-          pending++;
-        }
-      }
-      if (release) {
-        copy.release();
-        return;
-      }
-      copy.future.whenComplete((n, failure) -> {
-        if (failure != null) {
-          result.completeExceptionally(unwrap(failure));
-          return;
-        }
-        synchronized (this) {
-          if (started) {
-            copied++;
-            bytes += n;
-          } else {
-            skipped++;
-          }
-        }
-        settle();
-      });
-    }
-
-    /** One awaited thing (a copy, or the setting up) is over; the last completes the report. */
-    void settle() {
-      @Nullable TransferReport report = null;
-      synchronized (this) {
-        if (--pending == 0) {
-          report = new TransferReport(copied, bytes, skipped);
-        }
-      }
-      if (report != null) {
-        result.complete(report);
-      }
-    }
-
-    /** The result is settled: let go of every copy, cancelling those nobody else waits for. */
-    private void releaseAll() {
-      List<Copy> copies;
-      synchronized (this) {
-        released = true;
-        copies = List.copyOf(awaited);
-        awaited.clear();
-      }
-      copies.forEach(Copy::release);
-    }
-  }
-
   /** One copy of an object into a destination, shared by every transfer waiting for it. */
-  private final class Copy implements Runnable {
-    final Key key;
-    final Repository src;
-    final Repository dst;
+  final class Copy implements Runnable {
+    private final Key key;
+    private final Repository src;
+    private final Repository dst;
     final CompletableFuture<Long> future = new CompletableFuture<>();
     // Guarded by this.
     private int waiters = 1;
@@ -385,60 +299,6 @@ public final class Transferer {
     void fail(Throwable failure) {
       inFlight.remove(key, this);
       future.completeExceptionally(failure);
-    }
-  }
-
-  /**
-   * Runs at most {@code max} tasks at a time on an executor, queueing the rest in order. A
-   * thread that finishes a task takes the next from the queue, so queued tasks hold no thread.
-   */
-  private static final class Limiter {
-    private final Executor executor;
-    private final int max;
-    // Guarded by this.
-    private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
-    private int running;
-
-    Limiter(Executor executor, int max) {
-      this.executor = executor;
-      this.max = max;
-    }
-
-    /** Runs {@code task} when a slot is free, or tells {@code onRejected} the executor refused. */
-    void submit(Runnable task, Consumer<RuntimeException> onRejected) {
-      synchronized (this) {
-        if (running >= max) {
-          queue.add(task);
-          return;
-        }
-        running++;
-      }
-      try {
-        executor.execute(() -> drain(task));
-      } catch (RuntimeException e) {
-        synchronized (this) {
-          running--;
-        }
-        onRejected.accept(e);
-      }
-    }
-
-    private void drain(Runnable first) {
-      for (Runnable task = first; task != null; ) {
-        try {
-          task.run();
-        } catch (Throwable t) {
-          // Tasks complete their futures themselves; anything escaping is a bug: report it.
-          Thread thread = Thread.currentThread();
-          thread.getUncaughtExceptionHandler().uncaughtException(thread, t);
-        }
-        synchronized (this) {
-          task = queue.poll();
-          if (task == null) {
-            running--;
-          }
-        }
-      }
     }
   }
 

@@ -72,12 +72,12 @@ public final class FakeAlloc implements Alloc {
     if (why != null || freed) {
       throw new AllocLostException("alloc " + id + " is gone: " + (why != null ? why : "freed"));
     }
-    ExecAnswer answer = Objects.requireNonNull(cluster.execPolicy().answer(request),
+    ExecAnswer answer = Objects.requireNonNull(cluster.policies().execPolicy().answer(request),
         "the exec policy answered null");
     FakeExec exec = new FakeExec(request, this);
     execs.add(exec);
     started.add(exec);
-    exec.play(answer, cluster.timeSource());
+    exec.play(answer, cluster.policies().timeSource());
     return exec;
   }
 
@@ -91,7 +91,7 @@ public final class FakeAlloc implements Alloc {
     if (freed) {
       return CompletableFuture.failedFuture(new AllocLostException("alloc " + id + " was freed"));
     }
-    return CompletableFuture.completedFuture(cluster.keepaliveInterval());
+    return CompletableFuture.completedFuture(cluster.policies().keepaliveInterval());
   }
 
   @Override

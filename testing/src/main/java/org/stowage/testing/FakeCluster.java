@@ -56,11 +56,7 @@ public final class FakeCluster implements Cluster {
 
   private static final AtomicInteger CLUSTERS = new AtomicInteger();
 
-  private final AllocPolicy policy;
-  private final AllocPolicy sizing;
-  private final ExecPolicy execPolicy;
-  private final Duration keepaliveInterval;
-  private final TimeSource time;
+  private final ClusterPolicies policies;
 
   private final int id = CLUSTERS.incrementAndGet();
   private final AtomicInteger ids = new AtomicInteger();
@@ -68,13 +64,8 @@ public final class FakeCluster implements Cluster {
   private final BlockingQueue<Request> unanswered = new LinkedBlockingQueue<>();
   private final List<FakeAlloc> allocs = new CopyOnWriteArrayList<>();
 
-  private FakeCluster(AllocPolicy policy, AllocPolicy sizing, ExecPolicy execPolicy,
-      Duration keepaliveInterval, TimeSource time) {
-    this.policy = policy;
-    this.sizing = sizing;
-    this.execPolicy = execPolicy;
-    this.keepaliveInterval = keepaliveInterval;
-    this.time = time;
+  private FakeCluster(ClusterPolicies policies) {
+    this.policies = policies;
   }
 
   /**
@@ -95,29 +86,8 @@ public final class FakeCluster implements Cluster {
   public CompletableFuture<Alloc> allocate(Requirements requirements, Labels labels) {
     Request r = new Request(requirements, labels);
     requests.add(r);
-    AllocAnswer answer;
-    try {
-      answer = Objects.requireNonNull(policy.answer(r), "the alloc policy answered null");
-    } catch (RuntimeException e) {
-      r.fail(e);
-      return r.future;
-    }
-    switch (answer.kind()) {
-      case BY_HAND -> unanswered.add(r);
-      case REFUSE -> r.fail(answer.refusal());
-      case GRANT -> {
-        Resources shape = answer.shape();
-        if (shape != null) {
-          r.grant(shape);
-        } else {
-          try {
-            r.grant();
-          } catch (AllocationException e) {
-            // grant() failed the request's future with it; the caller sees it there
-          }
-        }
-      }
-      default -> throw new AssertionError(answer);
+    if (policies.answer(r)) {
+      unanswered.add(r);
     }
     return r.future;
   }
@@ -129,8 +99,7 @@ public final class FakeCluster implements Cluster {
    */
   @Override
   public Admission canAllocate(Resources resources) {
-    Admission shaped = sizing.admission(resources);
-    return shaped.possible() ? policy.admission(resources) : shaped;
+    return policies.admission(resources);
   }
 
   /**
@@ -217,39 +186,16 @@ public final class FakeCluster implements Cluster {
    * @throws IllegalStateException naming the first leak, caused by the stack where it began
    */
   public void checkNoLeaks() {
-    for (FakeAlloc a : allocs) {
-      if (!a.isFreed()) {
-        throw new IllegalStateException("expected every alloc freed, but " + a.id()
-            + " was not (" + allocs.size() + " granted)", a.grantedAt());
-      }
-      Throwable late = a.startedAfterFree();
-      if (late != null) {
-        throw new IllegalStateException("expected no exec started on an alloc after it was freed,"
-            + " but one was on " + a.id(), late);
-      }
-      for (FakeExec x : a.execs()) {
-        if (!x.isDone() || x.wasRunningWhenFreed()) {
-          throw new IllegalStateException("expected every exec ended before its alloc was"
-              + " freed, but " + x.id() + " on alloc " + a.id() + " was still running", x.startedAt());
-        }
-      }
-    }
+    LeakCheck.check(allocs);
   }
 
   int id() {
     return id;
   }
 
-  ExecPolicy execPolicy() {
-    return execPolicy;
-  }
-
-  Duration keepaliveInterval() {
-    return keepaliveInterval;
-  }
-
-  TimeSource timeSource() {
-    return time;
+  /** How the cluster answers, execs and keepalives of its allocs included. */
+  ClusterPolicies policies() {
+    return policies;
   }
 
   /**
@@ -321,7 +267,7 @@ public final class FakeCluster implements Cluster {
      *     request's minimum; the request then fails with it
      */
     public FakeAlloc grant() {
-      AllocAnswer sized = sizing.answer(this);
+      AllocAnswer sized = policies.sizing().answer(this);
       Resources shape = sized.shape();
       if (sized.kind() != AllocAnswer.Kind.GRANT || shape == null) {
         AllocationException e = sized.kind() == AllocAnswer.Kind.REFUSE ? sized.refusal()
@@ -373,17 +319,6 @@ public final class FakeCluster implements Cluster {
    * <p>Thread-safety: not thread-safe.
    */
   public static final class Builder {
-
-    /** The defaults of the options, in one place; the setters' Javadoc says the same. */
-    private static final class Defaults {
-      static final AllocPolicy ALLOC_POLICY = AllocPolicy.byHand();
-      /** Grants what the request asks for at most: its {@code max()}. */
-      static final AllocPolicy SIZING = request -> AllocAnswer.grant(request.requirements().max());
-      static final ExecPolicy EXEC_POLICY = ExecPolicy.byHand();
-      static final Duration KEEPALIVE_INTERVAL = Duration.ofMillis(100);
-
-      private Defaults() {}
-    }
 
     private @Nullable Resources maxAlloc;
     private @Nullable List<Resources> menu;
@@ -549,18 +484,8 @@ public final class FakeCluster implements Cluster {
             + " execDuration(" + duration + ") is execPolicy(ExecPolicy.succeedAfter(" + duration
             + "))");
       }
-      AllocPolicy sizing = largest != null ? AllocPolicy.maxAlloc(largest)
-          : shapes != null ? new MenuPolicy(shapes) : Defaults.SIZING;
-      AllocPolicy policy = custom != null ? custom
-          : automatic != null ? AllocPolicy.grantAll() : Defaults.ALLOC_POLICY;
-      if (quota != null) {
-        policy = AllocPolicy.quota(quota, policy);
-      }
-      return new FakeCluster(policy, sizing,
-          execs != null ? execs
-              : duration != null ? ExecPolicy.succeedAfter(duration) : Defaults.EXEC_POLICY,
-          keepaliveInterval != null ? keepaliveInterval : Defaults.KEEPALIVE_INTERVAL,
-          time != null ? time : TimeSource.system());
+      return new FakeCluster(ClusterPolicies.of(largest, shapes, automatic != null, custom, quota,
+          duration, execs, keepaliveInterval, time));
     }
   }
 }
