@@ -88,21 +88,7 @@ public final class PlacementBench {
 
   static void row(String workload, int n) throws Exception {
     List<Resources> shapes = shapes(workload, n, 42);
-    // Heap of queued tasks: a cluster that never answers holds them all in the queue.
-    long queuedBytes;
-    {
-      List<Task> tasks = Workloads.tasks(shapes, workload, "true");
-      long withTasks = Heap.usedAfterGc();
-      try (Scheduler s = Scheduler.newBuilder().cluster(new SilentCluster()).jmx(false)
-          .closeTimeout(Duration.ofMinutes(10)).build()) {
-        s.submit(tasks);
-        long deadline = System.nanoTime() + CAP_TIME.toNanos();
-        while (s.counts().waiting() < n && System.nanoTime() < deadline) {
-          Thread.sleep(10);
-        }
-        queuedBytes = Heap.usedAfterGc() - withTasks;
-      }
-    }
+    long queuedBytes = queuedBytes(shapes, workload, n);
     HoldingCluster cluster = new HoldingCluster();
     List<Task> tasks = Workloads.tasks(shapes, workload, "true");
     long withTasks = Heap.usedAfterGc();
@@ -128,6 +114,24 @@ public final class PlacementBench {
         cluster.granted.get(), bound, (double) cluster.granted.get() / bound, ffd,
         (double) queuedBytes / n, (double) runningBytes / n,
         placed < n ? "  (capped)" : "");
+  }
+
+  /**
+   * Returns the heap the scheduler holds for {@code n} queued tasks: a cluster that never answers
+   * holds them all in the queue. In a method of its own, so that nothing of it is live after.
+   */
+  static long queuedBytes(List<Resources> shapes, String workload, int n) throws Exception {
+    List<Task> tasks = Workloads.tasks(shapes, workload, "true");
+    long withTasks = Heap.usedAfterGc();
+    try (Scheduler s = Scheduler.newBuilder().cluster(new SilentCluster()).jmx(false)
+        .closeTimeout(Duration.ofMinutes(10)).build()) {
+      s.submit(tasks);
+      long deadline = System.nanoTime() + CAP_TIME.toNanos();
+      while (s.counts().waiting() < n && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      return Heap.usedAfterGc() - withTasks;
+    }
   }
 
   /** The task shapes of a workload, seeded. */

@@ -300,7 +300,8 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * Sets how many allocation requests may be in flight at once; default 5.
+     * Sets how many allocation requests may be in flight at once; default 1,000. Requests go out
+     * in a window that starts at 5, grows by one with each alloc granted and halves on a refusal.
      *
      * @param maxPendingAllocs the most requests in flight; at least 1
      * @return this builder

@@ -38,7 +38,7 @@ final class SchedulerOptions {
     static final Duration DRAIN_TIMEOUT = Duration.ofMillis(50);
     static final Duration MAX_DRAIN_WAIT = Duration.ofMillis(500);
     static final Resources MIN_ALLOC = Resources.of(Resources.CPU, 1, Resources.MEM, Resources.GiB);
-    static final int MAX_PENDING_ALLOCS = 5;
+    static final int MAX_PENDING_ALLOCS = 1_000;
     static final Duration MAX_ALLOC_IDLE_TIME = Duration.ofMinutes(5);
     static final int MAX_LOST_ATTEMPTS = 3;
     static final int MAX_FAILED_ATTEMPTS = 1;

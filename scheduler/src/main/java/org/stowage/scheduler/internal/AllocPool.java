@@ -49,6 +49,11 @@ final class AllocPool {
     /** Returns whether a waiting task fits in {@code room}: then an idle alloc is still good. */
     boolean anyWaitingFits(double[] room);
 
+    /**
+     * Request {@code p} was answered: the tasks that counted on it wait again, and are returned.
+     */
+    List<TaskRecord> answered(PendingAlloc p);
+
     /** Something changed that the next pass should see: room, an alloc, a refusal. */
     void passDue();
 
@@ -75,6 +80,8 @@ final class AllocPool {
 
   private final List<LiveAlloc> live = new ArrayList<>();
   private final List<PendingAlloc> pending = new ArrayList<>();
+  /** The allocs that came up since the last pass, with the tasks their requests were for. */
+  private List<LiveAlloc> arrived = new ArrayList<>();
   /** Frees issued and not yet answered, of any alloc; closing waits for all of them. */
   private final Set<CompletableFuture<Void>> freeing = ConcurrentHashMap.newKeySet();
   /** Requirements the cluster said it can never meet. */
@@ -116,18 +123,21 @@ final class AllocPool {
     return live;
   }
 
+  /** Returns the allocs that came up since the last call, and forgets them. */
+  List<LiveAlloc> takeArrived() {
+    List<LiveAlloc> out = arrived;
+    arrived = new ArrayList<>();
+    return out;
+  }
+
   /** Returns how many requests are in flight. */
   int pendingCount() {
     return pending.size();
   }
 
-  /** Returns the room each request in flight asked for; the caller must not change them. */
-  List<double[]> credits() {
-    List<double[]> out = new ArrayList<>(pending.size());
-    for (PendingAlloc p : pending) {
-      out.add(p.credit);
-    }
-    return out;
+  /** Returns the requests in flight, oldest first; the engine must not change the list. */
+  List<PendingAlloc> pending() {
+    return pending;
   }
 
   /** Returns how many more requests may be sent now. */
@@ -177,12 +187,13 @@ final class AllocPool {
   }
 
   /** Asks the cluster for an alloc meeting {@code req}, credited with {@code credit}. */
-  void request(Requirements req, double[] credit) {
+  PendingAlloc request(Requirements req, double[] credit) {
     PendingAlloc p = new PendingAlloc(++seq, req, credit);
     pending.add(p);
     stats.allocsRequested++;
     LOG.log(Level.DEBUG, () -> "scheduler " + name + ": requesting alloc " + req);
     loop.later(new Effect.SendRequest(p));
+    return p;
   }
 
   /** Sends a request (an effect, at the end of the batch), unless it was given up on meanwhile. */
@@ -209,6 +220,7 @@ final class AllocPool {
       }
       return;
     }
+    List<TaskRecord> members = host.answered(p);
     host.passDue();
     if (alloc == null) {
       if (!closing) {
@@ -237,6 +249,8 @@ final class AllocPool {
     packer.widenScale(a.capacity);
     live.add(a);
     a.live = true;
+    a.promised = members;
+    arrived.add(a);
     stats.allocsLive++;
     stats.allocChanged(a);
     publisher.emit(new SchedulerEvent.AllocUp(id, capacity));

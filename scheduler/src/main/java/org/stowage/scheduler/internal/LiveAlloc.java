@@ -1,6 +1,7 @@
 package org.stowage.scheduler.internal;
 
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import org.stowage.scheduler.Alloc;
 import org.stowage.scheduler.TimeSource;
@@ -28,6 +29,8 @@ final class LiveAlloc implements Placement.Room {
    */
   volatile boolean gone;
   long idleSince;
+  /** The tasks its request was for, which it takes first in the pass after it came up. */
+  List<TaskRecord> promised = List.of();
   /** Set while the stats have yet to see a change of the alloc's tasks, room or state. */
   boolean statsDirty;
   long keepaliveSeq;
@@ -50,6 +53,11 @@ final class LiveAlloc implements Placement.Room {
   @Override
   public double[] capacity() {
     return capacity;
+  }
+
+  @Override
+  public List<TaskRecord> promised() {
+    return promised;
   }
 
   @Override

@@ -146,12 +146,16 @@ final class Packer {
       });
     }
     int units = largestAdmissibleMultiple(unit, unitsToHold(total, unit), admissible);
-    List<TaskRecord> members = waiting.fill(times(unit, units), ofKind, within);
+    double[] room = widest(times(unit, units), total, admissible);
+    List<TaskRecord> members = waiting.fill(room, ofKind, within);
     double[] sum = new double[unit.length];
     for (TaskRecord t : members) {
       addWithin(sum, t.need);
     }
     int width = Math.max(0, unitsToHold(sum, unit) - 1);
+    while (width > 0 && !admissible.test(times(unit, width + 1))) {
+      width--;  // the room packed is larger than whole units: the request asks for what it may
+    }
     return new Bin(unit, width, times(unit, width + 1), members);
   }
 
@@ -201,6 +205,40 @@ final class Packer {
     return units;
   }
 
+  /**
+   * Widens {@code room}, one resource after another, as far as the cluster admits and no further
+   * than {@code total}: a bin packed into whole units only would leave the rest of a machine to
+   * chance (a unit of 3.5 cpu packs 14 of a 16-cpu machine).
+   */
+  private static double[] widest(double[] room, double[] total, Predicate<double[]> admissible) {
+    double[] out = room.clone();
+    for (int i = 0; i < out.length; i++) {
+      double most = Math.max(out[i], get(total, i));
+      if (out[i] <= 0 || most <= out[i]) {
+        continue;
+      }
+      double lo = out[i];
+      double hi = most;
+      double[] probe = out.clone();
+      probe[i] = hi;
+      if (admissible.test(probe)) {
+        out[i] = hi;
+        continue;
+      }
+      for (int step = 0; step < 20 && hi - lo > EPSILON * Math.max(1, hi); step++) {
+        double mid = (lo + hi) / 2;
+        probe[i] = mid;
+        if (admissible.test(probe)) {
+          lo = mid;
+        } else {
+          hi = mid;
+        }
+      }
+      out[i] = lo;
+    }
+    return out;
+  }
+
   private static int largestAdmissibleMultiple(
       double[] unit, int most, Predicate<double[]> admissible) {
     int lo = 1;
@@ -214,6 +252,12 @@ final class Packer {
       }
     }
     return lo;
+  }
+
+  /** Returns the weight of dimension {@code i} in a squared norm on the scale: 1 / scale². */
+  double weight(int i) {
+    double s = get(scale, i);
+    return s > 0 ? 1 / (s * s) : 0;
   }
 
   /** Returns {@code x} of dimension {@code i} on the scale. */

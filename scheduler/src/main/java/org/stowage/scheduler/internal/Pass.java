@@ -2,6 +2,8 @@ package org.stowage.scheduler.internal;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.Repository;
 import org.stowage.scheduler.Requirements;
@@ -39,6 +41,8 @@ final class Pass implements Attempt.Host {
   private final RequestPlanner planner;
   private final TaskQueue tasks;
   private final AllocPool pool;
+  /** Why the unplanned tasks waited after the last pass. */
+  private @Nullable WaitReason lastRestWait;
 
   Pass(Engine.Config config, EventLoop loop, Publisher publisher, Stats stats, Dimensions dims,
       Placement placement, RequestPlanner planner, TaskQueue tasks, AllocPool pool) {
@@ -59,14 +63,18 @@ final class Pass implements Attempt.Host {
 
   /** Places what it can, then asks for allocs for the rest. */
   void run() {
-    WaitingIndex waiting = tasks.index();
-    if (waiting.isEmpty()) {
+    WaitingIndex unplanned = tasks.unplanned();
+    WaitingIndex planned = tasks.planned();
+    List<LiveAlloc> arrived = pool.takeArrived();
+    if (unplanned.isEmpty() && planned.isEmpty()) {
+      arrived.forEach(a -> a.promised = List.of());
       return;
     }
     long starvedBefore = Durations.isForever(starvationThreshold) ? Long.MIN_VALUE
         : time.nanoTime() - Durations.nanos(starvationThreshold);
     Placement.Plan<LiveAlloc> plan =
-        placement.plan(waiting, tasks.starved(starvedBefore), pool.live());
+        placement.plan(unplanned, planned, tasks.starved(starvedBefore), pool.live());
+    arrived.forEach(a -> a.promised = List.of());  // taken, or no longer theirs to take
     for (Placement.Placed<LiveAlloc> p : plan.placed()) {
       tasks.placed(p.task());
       place(p.task(), p.alloc());
@@ -74,36 +82,56 @@ final class Pass implements Attempt.Host {
     for (TaskRecord t : plan.reserved().keySet()) {
       publisher.setWaiting(t, WaitReason.RESERVED);
     }
-    if (waiting.isEmpty()) {
+    List<TaskRecord> fresh = tasks.takeFresh();
+    if (unplanned.isEmpty()) {
       return;
     }
-    RequestPlanner.Plan requests = planner.plan(waiting, pool.credits(),
-        pool.requestsAllowed(), pool.backingOff(), pool::admissible);
-    // What the planner left in the index waits for the pending limit or the backoff; tasks holding
-    // a reservation keep saying so, whatever else they wait for.
-    WaitReason restWait = requests.restWait();
-    waiting.forEach(t -> markWaiting(t, restWait));
-    for (TaskRecord t : requests.credited()) {
-      markWaiting(t, WaitReason.ALLOC_PENDING);
-      waiting.add(t);
+    List<PendingAlloc> pending = pool.pending();
+    List<double[]> credits = new ArrayList<>(pending.size());
+    for (PendingAlloc p : pending) {
+      credits.add(p.remaining);
+    }
+    RequestPlanner.Plan requests = planner.plan(unplanned, credits, pool.requestsAllowed(),
+        pool.backingOff(), pool::admissible);
+    for (int i = 0; i < requests.credited().size(); i++) {
+      PendingAlloc p = pending.get(i);
+      for (TaskRecord t : requests.credited().get(i)) {
+        tasks.nominate(t, p);
+        markWaiting(t, WaitReason.ALLOC_PENDING);
+      }
     }
     for (Packer.Bin bin : requests.requests()) {
+      PendingAlloc p =
+          pool.request(new Requirements(dims.resources(bin.unit()), bin.width()), bin.credit());
       for (TaskRecord t : bin.members()) {
+        tasks.nominate(t, p);
         markWaiting(t, WaitReason.ALLOC_PENDING);
-        waiting.add(t);
       }
-      pool.request(new Requirements(dims.resources(bin.unit()), bin.width()), bin.credit());
     }
     for (TaskRecord t : requests.unsatisfiable()) {
       tasks.giveUp(t, new TaskException(Kind.UNSATISFIABLE, t.task + " needs "
           + t.task.resources() + ", which the cluster refused to allocate: "
           + pool.refusedReason()));
     }
-    if (restWait == WaitReason.BACKING_OFF && !waiting.isEmpty()) {
+    // What is left unplanned waits for the pending limit or the backoff: said of those that just
+    // joined, or of all when the reason changed.
+    WaitReason restWait = requests.restWait();
+    if (restWait != lastRestWait) {
+      lastRestWait = restWait;
+      unplanned.forEach(t -> markWaiting(t, restWait));
+    } else {
+      for (TaskRecord t : fresh) {
+        if (t.waitingIn != null && t.nominee == null) {
+          markWaiting(t, restWait);
+        }
+      }
+    }
+    if (restWait == WaitReason.BACKING_OFF && !unplanned.isEmpty()) {
       pool.awaitBackoff();
     }
   }
 
+  /** Says why {@code t} waits, unless it holds a reservation, which it keeps saying. */
   private void markWaiting(TaskRecord t, WaitReason reason) {
     if (t.current.waiting() != WaitReason.RESERVED) {
       publisher.setWaiting(t, reason);

@@ -17,7 +17,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Tasks that have waited past the starvation threshold come first, the longest waiting first:
  * each goes to the alloc it fits best, or, if it fits none, holds ({@linkplain Plan#reserved
  * reserves}) the alloc that could hold it and is closest to having room for it, so that smaller
- * tasks cannot starve it. Then each other alloc with room for some waiting task, fullest first, is
+ * tasks cannot starve it. An alloc that just came up takes the tasks its request was packed with,
+ * as they were packed. Then each other alloc with room for some waiting task, fullest first, is
  * filled by priority and shape ({@link WaitingIndex#fill}). A task that fits nowhere does not stop
  * smaller ones behind it. What is left waits in the index, for the {@link RequestPlanner}.
  *
@@ -42,6 +43,11 @@ final class Placement {
 
     /** Returns the order in which the alloc was requested, to break ties. */
     long seq();
+
+    /** Returns the tasks the alloc was requested for, which it takes first if they still wait. */
+    default List<TaskRecord> promised() {
+      return List.of();
+    }
   }
 
   /** A task to place on an alloc. */
@@ -69,12 +75,15 @@ final class Placement {
   /**
    * Works out the pass.
    *
-   * @param waiting the waiting tasks; those placed are taken out
+   * @param waiting the waiting tasks that no request counts on; those placed are taken out
+   * @param planned the waiting tasks that a request counts on, chosen from as if with the others;
+   *     those placed are taken out
    * @param starved the waiting tasks past the starvation threshold, longest waiting first
    * @param live the live allocs, oldest first; not changed
    * @return the plan
    */
-  <A extends Room> Plan<A> plan(WaitingIndex waiting, List<TaskRecord> starved, List<A> live) {
+  <A extends Room> Plan<A> plan(WaitingIndex waiting, WaitingIndex planned,
+      List<TaskRecord> starved, List<A> live) {
     Map<A, double[]> free = new IdentityHashMap<>();
     List<Placed<A>> placed = new ArrayList<>();
     Map<TaskRecord, A> reserved = new LinkedHashMap<>();
@@ -96,7 +105,9 @@ final class Placement {
       }
       if (best != null) {
         Packer.subtract(room(best, free), t.need);
-        waiting.remove(t);
+        if (!waiting.remove(t)) {
+          planned.remove(t);
+        }
         placed.add(new Placed<>(t, best));
         continue;
       }
@@ -107,8 +118,25 @@ final class Placement {
       }
     }
 
+    // An alloc that just came up takes the tasks it was requested for, as they were packed.
+    for (A a : live) {
+      if (a.promised().isEmpty() || held.contains(a)) {
+        continue;
+      }
+      for (TaskRecord t : a.promised()) {
+        double[] room = room(a, free);
+        if (t.waitingIn != null && Packer.fits(t.need, room)) {
+          if (!waiting.remove(t)) {
+            planned.remove(t);
+          }
+          Packer.subtract(room, t.need);
+          placed.add(new Placed<>(t, a));
+        }
+      }
+    }
+
     // Then each alloc with room for some waiting task, fullest first, filled by priority and shape.
-    double[] smallest = waiting.smallest();
+    double[] smallest = smaller(waiting.smallest(), planned.smallest());
     if (smallest == null) {
       return new Plan<>(placed, reserved);
     }
@@ -121,11 +149,11 @@ final class Placement {
     allocs.sort(Comparator.comparingDouble((A a) -> packer.size(peek(a, free)))
         .thenComparingLong(Room::seq));
     for (A a : allocs) {
-      if (waiting.isEmpty()) {
+      if (waiting.isEmpty() && planned.isEmpty()) {
         break;
       }
       double[] room = room(a, free);
-      for (TaskRecord t : waiting.fill(room)) {
+      for (TaskRecord t : WaitingIndex.fill(room, waiting, planned)) {
         Packer.subtract(room, t.need);
         placed.add(new Placed<>(t, a));
       }
@@ -136,6 +164,18 @@ final class Placement {
   /** Returns the room left on {@code a} in this pass: a copy, made when first needed. */
   private static <A extends Room> double[] room(A a, Map<A, double[]> free) {
     return free.computeIfAbsent(a, x -> x.free().clone());
+  }
+
+  /** Returns the smaller of two bounds, dimension by dimension; null if both are. */
+  private static double @Nullable [] smaller(double @Nullable [] a, double @Nullable [] b) {
+    if (a == null || b == null) {
+      return a == null ? b : a;
+    }
+    double[] out = new double[Math.max(a.length, b.length)];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = Math.min(Packer.get(a, i), Packer.get(b, i));
+    }
+    return out;
   }
 
   /** Returns the room left on {@code a} in this pass, for reading only. */

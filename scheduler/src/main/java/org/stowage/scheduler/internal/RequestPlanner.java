@@ -9,8 +9,9 @@ import org.stowage.scheduler.WaitReason;
  * What to ask the cluster for, for the tasks that placement left waiting. Not API.
  *
  * <p>First the requests in flight are credited with all the room they asked for (Reflow credits a
- * request with one task's worth and then asks again for the others): each is filled, as an alloc
- * would be, with the waiting tasks that fit it best, and those wait for it. What remains is packed
+ * request with one task's worth and then asks again for the others): the room the tasks already
+ * counting on a request leave is filled, as an alloc would be, with the waiting tasks that fit it
+ * best, and those wait for it too. What remains is packed
  * into new requests ({@link Packer#formBin}), each sized to hold several tasks, as many as the
  * pending limit allows, unless the scheduler is backing off after a refusal. A task whose need not
  * even an alloc of its own size could meet is given up on. The rest wait for the pending limit.
@@ -26,12 +27,13 @@ final class RequestPlanner {
   /**
    * What to ask for.
    *
-   * @param credited the tasks that wait for a request in flight
+   * @param credited for each request in flight, in the order of the credits given, the tasks that
+   *     now count on it too
    * @param requests the new requests, each with the tasks it is for
    * @param unsatisfiable the tasks the cluster refused to allocate for, to give up on
    * @param restWait why the tasks left in the index wait: backing off, or the pending limit
    */
-  record Plan(List<TaskRecord> credited, List<Packer.Bin> requests,
+  record Plan(List<List<TaskRecord>> credited, List<Packer.Bin> requests,
       List<TaskRecord> unsatisfiable, WaitReason restWait) {}
 
   private final Packer packer;
@@ -52,7 +54,7 @@ final class RequestPlanner {
    * Plans the requests for the tasks in {@code left}.
    *
    * @param left the tasks waiting; the tasks decided on are taken out, the rest stay
-   * @param credits the room each request in flight asked for, by dimension; not changed
+   * @param credits the room each request in flight has left, by dimension; not changed
    * @param newRequests how many new requests may be sent (the pending limit less those in flight)
    * @param backingOff whether to send none, after a refusal
    * @param admissible whether the cluster could provide an alloc of the given vector
@@ -60,12 +62,11 @@ final class RequestPlanner {
    */
   Plan plan(WaitingIndex left, List<double[]> credits, int newRequests, boolean backingOff,
       Predicate<double[]> admissible) {
-    List<TaskRecord> credited = new ArrayList<>();
+    List<List<TaskRecord>> credited = new ArrayList<>(credits.size());
+    double[] smallest = left.smallest();
     for (double[] c : credits) {
-      if (left.isEmpty()) {
-        break;
-      }
-      credited.addAll(left.fill(c));
+      boolean mayFit = smallest != null && !left.isEmpty() && Packer.fits(smallest, c);
+      credited.add(mayFit ? left.fill(c) : List.of());
     }
     List<Packer.Bin> requests = new ArrayList<>();
     List<TaskRecord> unsatisfiable = new ArrayList<>();

@@ -19,8 +19,11 @@ import org.stowage.scheduler.WaitReason;
 /**
  * The tasks that wait for an alloc, and what becomes of a task between attempts. Submitted tasks
  * are admitted (the cluster must be able to hold them one day) and gathered in the drain
- * ({@link Batcher}); when it lets them go they join the queue that the pass places from: a
- * {@link WaitingIndex}, kept from pass to pass, and the order they joined in, for starvation. A task whose attempt ended is done, or, by the
+ * ({@link Batcher}); when it lets them go they join the queue that the pass places from, kept
+ * from pass to pass: two {@link WaitingIndex}es, the tasks no request in flight counts on
+ * ({@link #unplanned}) and those one does ({@link #planned}, each task's {@code nominee}), and the
+ * order they joined in, for starvation. A request that is answered, with an alloc or a refusal,
+ * hands its members back to the unplanned, where the next pass finds them. A task whose attempt ended is done, or, by the
  * {@link RetryPolicy}, queued again as a new attempt, or given up on. Not API.
  *
  * <p>It also knows when a pass is due: after anything that may let a waiting task be placed or a
@@ -42,8 +45,12 @@ final class TaskQueue implements AllocPool.Host {
   private final Packer packer;
   private final RetryPolicy policy;
   private final Batcher<TaskRecord> drain;
-  /** The queued tasks that wait; a pass takes some out for a while (see {@link #mend}). */
-  private final WaitingIndex index;
+  /** The queued tasks that no request counts on; a pass takes some out for a while. */
+  private final WaitingIndex unplanned;
+  /** The queued tasks that a request in flight counts on. */
+  private final WaitingIndex planned;
+  /** The tasks that joined the unplanned since the last pass, which says why they wait. */
+  private List<TaskRecord> fresh = new ArrayList<>();
   /** Every queued task in the order it joined, and entries of tasks gone since (skipped). */
   private final ArrayDeque<Arrival> arrivals = new ArrayDeque<>();
   private int queued;
@@ -61,7 +68,8 @@ final class TaskQueue implements AllocPool.Host {
     this.stats = stats;
     this.dims = dims;
     this.packer = packer;
-    this.index = new WaitingIndex(packer);
+    this.unplanned = new WaitingIndex(packer);
+    this.planned = new WaitingIndex(packer);
     this.policy = new RetryPolicy(config.maxLostAttempts(), config.maxFailedAttempts());
     this.drain = new Batcher<>(config.drainTimeout(), config.maxDrainWait());
   }
@@ -78,9 +86,55 @@ final class TaskQueue implements AllocPool.Host {
     return queued + drain.size();
   }
 
-  /** Returns the queued tasks that wait, for the pass; changed only through this class and it. */
-  WaitingIndex index() {
-    return index;
+  /** Returns the queued tasks no request counts on, for the pass, which may take some out. */
+  WaitingIndex unplanned() {
+    return unplanned;
+  }
+
+  /** Returns the queued tasks that a request in flight counts on, for placement. */
+  WaitingIndex planned() {
+    return planned;
+  }
+
+  /** Returns the tasks that joined the unplanned since the last call, and forgets them. */
+  List<TaskRecord> takeFresh() {
+    List<TaskRecord> out = fresh;
+    fresh = new ArrayList<>();
+    return out;
+  }
+
+  /** {@code t}, taken out of the unplanned by the pass, waits for request {@code p}. */
+  void nominate(TaskRecord t, PendingAlloc p) {
+    t.nominee = p;
+    p.members.add(t);
+    Packer.subtract(p.remaining, t.need);
+    planned.add(t);
+  }
+
+  /** {@code t}, taken out of the unplanned by the pass, goes back to it. */
+  void putBack(TaskRecord t) {
+    unplanned.add(t);
+  }
+
+  /**
+   * Request {@code p} was answered: the tasks that counted on it wait for whatever comes next, and
+   * are returned, for the alloc that answered it to take first.
+   */
+  @Override
+  public List<TaskRecord> answered(PendingAlloc p) {
+    List<TaskRecord> members = new ArrayList<>(p.members.size());
+    for (TaskRecord t : p.members) {
+      if (t.nominee == p) {
+        t.nominee = null;
+        if (planned.remove(t)) {
+          unplanned.add(t);
+          fresh.add(t);
+          members.add(t);
+        }
+      }
+    }
+    p.members.clear();
+    return members;
   }
 
   /** Returns the queued tasks that joined at or before {@code before}, longest waiting first. */
@@ -106,7 +160,7 @@ final class TaskQueue implements AllocPool.Host {
   /** Returns whether some queued task fits in {@code room}. */
   @Override
   public boolean anyWaitingFits(double[] room) {
-    return index.anyFits(room);
+    return unplanned.anyFits(room) || planned.anyFits(room);
   }
 
   /** {@code t}, placed by the pass, leaves the queue. */
@@ -124,7 +178,19 @@ final class TaskQueue implements AllocPool.Host {
       if (t.attempt != null || t.current.state() == State.DONE) {
         dequeue(t);
       } else {
-        index.add(t);
+        release(t);
+        unplanned.add(t);
+      }
+    }
+  }
+
+  /** {@code t} no longer counts on its request: the request has that room again. */
+  private static void release(TaskRecord t) {
+    PendingAlloc p = t.nominee;
+    if (p != null) {
+      t.nominee = null;
+      for (int i = 0; i < Math.min(p.remaining.length, t.need.length); i++) {
+        p.remaining[i] = Math.min(p.credit[i], p.remaining[i] + t.need[i]);
       }
     }
   }
@@ -133,7 +199,8 @@ final class TaskQueue implements AllocPool.Host {
     t.queueTicket = ++tickets;
     t.queuedSince = now;
     arrivals.add(new Arrival(t, t.queueTicket, now));
-    index.add(t);
+    unplanned.add(t);
+    fresh.add(t);
     queued++;
   }
 
@@ -143,7 +210,10 @@ final class TaskQueue implements AllocPool.Host {
       return false;
     }
     t.queueTicket = 0;
-    index.remove(t);
+    if (!unplanned.remove(t)) {
+      planned.remove(t);
+    }
+    release(t);
     queued--;
     if (arrivals.size() > 2 * queued + 64) {
       arrivals.removeIf(a -> !a.current());

@@ -37,6 +37,8 @@ public final class TaskRecord {
   WaitingIndex.@Nullable Group waitingIn;
   /** The group whose queue still holds the task though it was removed from it; else null. */
   WaitingIndex.@Nullable Group staleIn;
+  /** The request in flight the waiting task counts on, if any (see {@code TaskQueue}). */
+  @Nullable PendingAlloc nominee;
   /** Set when the task joins the queue (see {@code TaskQueue}), 0 while it is not queued. */
   long queueTicket;
   /** The task's attempt on an alloc, while it has one. */

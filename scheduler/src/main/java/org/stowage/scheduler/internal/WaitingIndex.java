@@ -142,13 +142,36 @@ final class WaitingIndex {
     final int[] live;
     final double[] lo;
     final double[] hi;
+    /**
+     * The factors of a group's size as the run was built (1 / scale, by resource): the size, a
+     * weighted L1 norm, is a further axis the tree may split on, and the largest size in a
+     * subtree bounds from below what its groups leave of a large room.
+     */
+    final double[] factors;
+    final double[] sizeHi;
     int emptied;
 
-    Run(Group[] points, int dims) {
+    Run(Group[] points, int dims, double[] factors) {
       this.points = points;
       this.live = new int[points.length];
       this.lo = new double[points.length * dims];
       this.hi = new double[points.length * dims];
+      this.factors = factors;
+      this.sizeHi = new double[points.length];
+    }
+
+    /** Returns the group's size on the run's factors. */
+    double size(Group g) {
+      double sum = 0;
+      for (int i = 0; i < factors.length; i++) {
+        sum += factors[i] * Packer.get(g.need, i);
+      }
+      return sum;
+    }
+
+    /** Returns the group's coordinate on axis {@code axis}: a resource, or the size past them. */
+    double key(Group g, int axis) {
+      return axis < factors.length ? Packer.get(g.need, axis) : size(g);
     }
   }
 
@@ -351,25 +374,12 @@ final class WaitingIndex {
     double[] left = room.clone();
     List<TaskRecord> picked = new ArrayList<>();
     while (size > 0) {
-      Group best = null;
-      for (List<Tier> list : tiers.values()) {
-        Best b = new Best();
-        b.within = within;
-        for (Tier tier : list) {
-          if (tier.tasks > 0 && eligible.test(tier.mask)) {
-            best(tier, left, b);
-          }
-        }
-        if (b.group != null) {
-          best = b.group;
-          break;  // a better priority had a task that fits
-        }
-      }
-      if (best == null) {
+      Best b = best(left, eligible, within);
+      if (b.group == null) {
         break;
       }
-      Packer.subtract(left, best.need);
-      picked.add(poll(best));
+      Packer.subtract(left, b.group.need);
+      picked.add(poll(b.group));
     }
     return picked;
   }
@@ -377,6 +387,34 @@ final class WaitingIndex {
   /** Like {@link #fill(double[], IntPredicate, double[])}, from every tier. */
   List<TaskRecord> fill(double[] room) {
     return fill(room, mask -> true, null);
+  }
+
+  /**
+   * Like {@link #fill(double[])}, choosing from two indexes at once as if they were one: each
+   * pick is the best over both (the better priority, then the smaller leftover, then the larger,
+   * then {@code first}'s).
+   */
+  static List<TaskRecord> fill(double[] room, WaitingIndex first, WaitingIndex second) {
+    double[] left = room.clone();
+    List<TaskRecord> picked = new ArrayList<>();
+    IntPredicate all = mask -> true;
+    while (first.size > 0 || second.size > 0) {
+      Best a = first.best(left, all, null);
+      Best b = second.best(left, all, null);
+      Group ga = a.group;
+      Group gb = b.group;
+      if (ga == null && gb == null) {
+        break;
+      }
+      boolean takeFirst = gb == null || (ga != null && (ga.priority != gb.priority
+          ? ga.priority < gb.priority
+          : a.score != b.score ? a.score < b.score : !first.better(gb, ga)));
+      WaitingIndex from = takeFirst ? first : second;
+      Group g = takeFirst ? ga : gb;
+      Packer.subtract(left, g.need);
+      picked.add(from.poll(g));
+    }
+    return picked;
   }
 
   /**
@@ -399,8 +437,9 @@ final class WaitingIndex {
         for (int i = 0; i < min.length; i++) {
           double m = i < tier.dims ? Double.POSITIVE_INFINITY : 0;
           for (Run run : tier.runs) {
-            if (run.live[run.points.length >>> 1] > 0 && i < tier.dims) {
-              m = Math.min(m, run.lo[(run.points.length >>> 1) * tier.dims + i]);
+            int root = run.points.length >>> 1;
+            if (run.live[root] > 0 && i < tier.dims) {
+              m = Math.min(m, run.lo[root * tier.dims + i]);
             }
           }
           for (Group g : tier.buffer) {
@@ -422,6 +461,23 @@ final class WaitingIndex {
     return min;
   }
 
+  /** Returns the best group for {@code left}: of the best priority that has one that fits. */
+  private Best best(double[] left, IntPredicate eligible, double @Nullable [] within) {
+    for (List<Tier> list : tiers.values()) {
+      Best b = new Best();
+      b.within = within;
+      for (Tier tier : list) {
+        if (tier.tasks > 0 && eligible.test(tier.mask)) {
+          best(tier, left, b);
+        }
+      }
+      if (b.group != null) {
+        return b;  // a better priority had a task that fits
+      }
+    }
+    return new Best();
+  }
+
   /** The best group found so far by a search, with its leftover. */
   private static final class Best {
     @Nullable Group group;
@@ -434,52 +490,139 @@ final class WaitingIndex {
 
   /** Looks for a group of {@code tier} that fits {@code left} better than {@code b}'s. */
   private void best(Tier tier, double[] left, Best b) {
+    consolidate(tier);
+    int d = tier.dims;
+    double[] w = new double[d];
+    for (int i = 0; i < d; i++) {
+      w[i] = packer.weight(i);
+    }
+    // The leftover in the resources the tier's groups do not name: all of the room.
+    double rest = 0;
+    for (int i = d; i < left.length; i++) {
+      rest += left[i] * left[i] * packer.weight(i);
+    }
     for (Run run : tier.runs) {
-      search(tier, run, 0, run.points.length, left, b);
-      if (b.any && b.group != null) {
-        return;
+      int root = run.points.length >>> 1;
+      if (run.live[root] > 0 && boxFits(d, run, root, left)) {
+        Query q = new Query(run, d, left, w, rest);
+        search(q, 0, run.points.length, q.lowerBound(root), b);
+        if (b.any && b.group != null) {
+          return;
+        }
       }
     }
     for (Group g : tier.buffer) {
-      consider(g, left, b);
+      consider(g, left, w, rest, b);
     }
   }
 
-  /** Searches the subtree of [from, to) of {@code run}. */
-  private void search(Tier tier, Run run, int from, int to, double[] left, Best b) {
-    if (from >= to) {
+  /** A search of one run for one room: what its bounds need, worked out once. */
+  private static final class Query {
+    final Run run;
+    final int d;
+    final double[] left;
+    final double[] w;
+    final double rest;
+    /** The room's size on the run's factors. */
+    final double leftSize;
+    /** The Cauchy–Schwarz denominator: the sum of factor² / weight. */
+    final double den;
+
+    Query(Run run, int d, double[] left, double[] w, double rest) {
+      this.run = run;
+      this.d = d;
+      this.left = left;
+      this.w = w;
+      this.rest = rest;
+      double size = 0;
+      double sum = 0;
+      for (int i = 0; i < d; i++) {
+        double f = run.factors[i];
+        size += f * (i < left.length ? left[i] : 0);
+        if (f > 0 && w[i] > 0) {
+          sum += f * f / w[i];
+        }
+      }
+      this.leftSize = size;
+      this.den = sum;
+    }
+
+    /**
+     * Returns the least leftover that any group of the node's subtree that fits could leave: in
+     * each resource, at least the room less the largest need in the box; and, by Cauchy–Schwarz,
+     * at least (room's size − largest size)² / den, for the leftovers add up to the difference of
+     * the sizes.
+     */
+    double lowerBound(int node) {
+      int base = node * d;
+      double sum = rest;
+      for (int i = 0; i < d; i++) {
+        double have = i < left.length ? left[i] : 0;
+        double x = have - Math.min(run.hi[base + i], have);
+        sum += x * x * w[i];
+      }
+      double gap = leftSize - run.sizeHi[node];
+      if (gap > 0 && den > 0) {
+        sum = Math.max(sum, rest + gap * gap / den);
+      }
+      return sum * (1 - 1e-12);  // room for rounding: never prune what ties the best
+    }
+  }
+
+  /**
+   * Searches the subtree of [from, to) of the query's run, whose box fits the room and whose groups
+   * that fit leave at least {@code bound}; each child is looked at once, the nearer first.
+   */
+  private void search(Query q, int from, int to, double bound, Best b) {
+    if (bound > b.score) {
       return;
     }
+    Run run = q.run;
     int mid = (from + to) >>> 1;
-    if (run.live[mid] == 0 || !boxFits(tier, run, mid, left)) {
-      return;
-    }
-    if (lowerBound(tier, run, mid, left) > b.score) {
-      return;
-    }
-    consider(run.points[mid], left, b);
+    consider(run.points[mid], q.left, q.w, q.rest, b);
     if (b.any && b.group != null) {
       return;
     }
-    boolean hasLeft = mid > from;
-    boolean hasRight = to > mid + 1;
-    if (hasLeft && hasRight && lowerBound(tier, run, (mid + 1 + to) >>> 1, left)
-        < lowerBound(tier, run, (from + mid) >>> 1, left)) {
-      search(tier, run, mid + 1, to, left, b);
-      search(tier, run, from, mid, left, b);
+    int lo = (from + mid) >>> 1;
+    int hi = (mid + 1 + to) >>> 1;
+    boolean hasLo = mid > from && run.live[lo] > 0 && boxFits(q.d, run, lo, q.left);
+    boolean hasHi = to > mid + 1 && run.live[hi] > 0 && boxFits(q.d, run, hi, q.left);
+    double lbLo = hasLo ? q.lowerBound(lo) : Double.POSITIVE_INFINITY;
+    double lbHi = hasHi ? q.lowerBound(hi) : Double.POSITIVE_INFINITY;
+    if (lbHi < lbLo) {
+      search(q, mid + 1, to, lbHi, b);
+      if (hasLo) {
+        search(q, from, mid, lbLo, b);
+      }
     } else {
-      search(tier, run, from, mid, left, b);
-      search(tier, run, mid + 1, to, left, b);
+      if (hasLo) {
+        search(q, from, mid, lbLo, b);
+      }
+      if (hasHi) {
+        search(q, mid + 1, to, lbHi, b);
+      }
     }
   }
 
-  private void consider(Group g, double[] left, Best b) {
-    double[] within = b.within;
-    if (g.count == 0 || !Packer.fits(g.need, left)
-        || (within != null && !Packer.fits(g.need, within))) {
+  private void consider(Group g, double[] left, double[] w, double rest, Best b) {
+    if (g.count == 0) {
       return;
     }
-    double score = packer.leftover(g.need, left);
+    double[] need = g.need;
+    double score = rest;
+    for (int i = 0; i < w.length; i++) {
+      double have = i < left.length ? left[i] : 0;
+      double n = i < need.length ? need[i] : 0;
+      if (n > have + EPSILON * Math.max(1, have)) {
+        return;
+      }
+      double x = have - n;
+      score += x * x * w[i];
+    }
+    double[] within = b.within;
+    if (within != null && !Packer.fits(need, within)) {
+      return;
+    }
     Group cur = b.group;
     if (cur == null || score < b.score || (score == b.score && better(g, cur))) {
       b.group = g;
@@ -495,29 +638,15 @@ final class WaitingIndex {
   }
 
   /** Returns whether the smallest corner of the node's box fits in {@code left}. */
-  private static boolean boxFits(Tier tier, Run run, int node, double[] left) {
-    int base = node * tier.dims;
-    for (int i = 0; i < tier.dims; i++) {
-      double have = Packer.get(left, i);
+  private static boolean boxFits(int d, Run run, int node, double[] left) {
+    int base = node * d;
+    for (int i = 0; i < d; i++) {
+      double have = i < left.length ? left[i] : 0;
       if (run.lo[base + i] > have + EPSILON * Math.max(1, have)) {
         return false;
       }
     }
     return true;
-  }
-
-  /** Returns the least leftover that any group of the node's subtree that fits could leave. */
-  private double lowerBound(Tier tier, Run run, int node, double[] left) {
-    int base = node * tier.dims;
-    int n = Math.max(tier.dims, left.length);
-    double sum = 0;
-    for (int i = 0; i < n; i++) {
-      double have = Packer.get(left, i);
-      double most = i < tier.dims ? Math.min(run.hi[base + i], have) : 0;
-      double x = packer.norm(have - most, i);
-      sum += x * x;
-    }
-    return sum * (1 - 1e-12);  // room for rounding: never prune what ties the best
   }
 
   // ---------------------------------------------------------------- the widest need
@@ -692,13 +821,49 @@ final class WaitingIndex {
       }
       return;
     }
-    Run run = new Run(merged.toArray(new Group[0]), tier.dims);
+    double[] factors = new double[tier.dims];
+    for (int i = 0; i < factors.length; i++) {
+      factors[i] = Math.sqrt(packer.weight(i));
+    }
+    Run run = new Run(merged.toArray(new Group[0]), tier.dims, factors);
     build(tier, run, 0, run.points.length);
     int at = tier.runs.size();
     while (at > 0 && tier.runs.get(at - 1).points.length < run.points.length) {
       at--;
     }
     tier.runs.add(at, run);
+  }
+
+  /**
+   * Merges the tier's runs into one once the smaller ones together reach a quarter of the largest:
+   * a search looks at every run, so after a burst of additions the runs are made one again, at an
+   * amortised O(log n) per group added.
+   */
+  private void consolidate(Tier tier) {
+    if (tier.runs.size() < 2 || tier.tasks == 0) {
+      return;
+    }
+    long first = tier.runs.get(0).points.length;
+    long others = 0;
+    for (int i = 1; i < tier.runs.size(); i++) {
+      others += tier.runs.get(i).points.length;
+    }
+    if (others * 4 < first) {
+      return;
+    }
+    List<Group> all = new ArrayList<>();
+    for (Run run : tier.runs) {
+      for (Group p : run.points) {
+        p.run = null;
+        if (p.count > 0) {
+          all.add(p);
+        } else {
+          drop(p);
+        }
+      }
+    }
+    tier.runs.clear();
+    addRun(tier, all);
   }
 
   private void removeTier(Tier tier) {
@@ -716,9 +881,9 @@ final class WaitingIndex {
       return;
     }
     int d = tier.dims;
-    int dim = widestSpread(run, d, from, to);
-    Arrays.sort(run.points, from, to, Comparator.comparingDouble(g -> Packer.get(g.need, dim)));
+    int axis = widestSpread(run, d, from, to);
     int mid = (from + to) >>> 1;
+    select(run, from, to, mid, axis);
     build(tier, run, from, mid);
     build(tier, run, mid + 1, to);
     Group g = run.points[mid];
@@ -733,41 +898,83 @@ final class WaitingIndex {
       run.lo[base + i] = Packer.get(g.need, i);
       run.hi[base + i] = Packer.get(g.need, i);
     }
+    run.sizeHi[mid] = run.size(g);
     if (mid > from) {
-      live += merge(run, d, base, (from + mid) >>> 1);
+      live += merge(run, d, mid, (from + mid) >>> 1);
     }
     if (to > mid + 1) {
-      live += merge(run, d, base, (mid + 1 + to) >>> 1);
+      live += merge(run, d, mid, (mid + 1 + to) >>> 1);
     }
     run.live[mid] = live;
   }
 
-  private static int merge(Run run, int d, int base, int child) {
+  private static int merge(Run run, int d, int node, int child) {
+    int base = node * d;
     int cb = child * d;
     for (int i = 0; i < d; i++) {
       run.lo[base + i] = Math.min(run.lo[base + i], run.lo[cb + i]);
       run.hi[base + i] = Math.max(run.hi[base + i], run.hi[cb + i]);
     }
+    run.sizeHi[node] = Math.max(run.sizeHi[node], run.sizeHi[child]);
     return run.live[child];
   }
 
+  /**
+   * Reorders [from, to) so that {@code k} holds the group it would hold if sorted by the need of
+   * {@code dim}, those before it no larger and those after no smaller (Hoare's selection).
+   */
+  private static void select(Run run, int from, int to, int k, int axis) {
+    Group[] a = run.points;
+    int lo = from;
+    int hi = to - 1;
+    while (lo < hi) {
+      double pivot = run.key(a[(lo + hi) >>> 1], axis);
+      int i = lo;
+      int j = hi;
+      while (i <= j) {
+        while (run.key(a[i], axis) < pivot) {
+          i++;
+        }
+        while (run.key(a[j], axis) > pivot) {
+          j--;
+        }
+        if (i <= j) {
+          Group t = a[i];
+          a[i] = a[j];
+          a[j] = t;
+          i++;
+          j--;
+        }
+      }
+      if (k <= j) {
+        hi = j;
+      } else if (k >= i) {
+        lo = i;
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** Returns the axis (a resource, or {@code dims} for the size) of widest spread on the scale. */
   private static int widestSpread(Run run, int dims, int from, int to) {
-    int bestDim = 0;
+    int best = 0;
     double bestSpread = -1;
-    for (int i = 0; i < dims; i++) {
+    for (int axis = 0; axis <= dims; axis++) {
       double min = Double.POSITIVE_INFINITY;
       double max = Double.NEGATIVE_INFINITY;
       for (int k = from; k < to; k++) {
-        double v = Packer.get(run.points[k].need, i);
+        double v = run.key(run.points[k], axis);
         min = Math.min(min, v);
         max = Math.max(max, v);
       }
-      if (max - min > bestSpread) {
-        bestSpread = max - min;
-        bestDim = i;
+      double spread = (max - min) * (axis < dims ? run.factors[axis] : 1);
+      if (spread > bestSpread) {
+        bestSpread = spread;
+        best = axis;
       }
     }
-    return bestDim;
+    return best;
   }
 
   /** The scale widened: the head's order is by size on the scale, so it is rebuilt. */

@@ -144,7 +144,7 @@ class PlacementTest {
       }
     }
     starved.sort(java.util.Comparator.comparingLong(t -> t.queuedSince));
-    return placement.plan(waiting, starved, allocs);
+    return placement.plan(waiting, new WaitingIndex(packer), starved, allocs);
   }
 
   private static Map<TaskRecord, Box> placedOn(Placement.Plan<Box> plan) {

@@ -27,7 +27,7 @@ class RequestPlannerTest {
 
     RequestPlanner.Plan plan = planner.plan(index(tasks), List.of(inFlight), 5, false, v -> true);
 
-    assertEquals(tasks.subList(0, 4), plan.credited());
+    assertEquals(List.of(tasks.subList(0, 4)), plan.credited());
     assertEquals(1, plan.requests().size());
     assertEquals(tasks.subList(4, 6), plan.requests().get(0).members());
     assertArrayEquals(new double[] {4, 4}, inFlight, "a credit given was changed");
@@ -65,7 +65,7 @@ class RequestPlannerTest {
     WaitingIndex left = index(tasks);
     RequestPlanner.Plan plan =
         planner.plan(left, List.of(new double[] {1, 1}), 5, true, v -> true);
-    assertEquals(tasks.subList(0, 1), plan.credited());
+    assertEquals(List.of(tasks.subList(0, 1)), plan.credited());
     assertTrue(plan.requests().isEmpty());
     assertEquals(tasks.subList(1, 3), left.remaining());
     assertEquals(WaitReason.BACKING_OFF, plan.restWait());

@@ -15,8 +15,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import org.stowage.scheduler.Resources;
-import org.stowage.scheduler.Task;
 
 /** The waiting tasks' index alone: no engine, no threads, no clock. */
 class WaitingIndexTest {
@@ -161,8 +159,7 @@ class WaitingIndexTest {
   }
 
   static TaskRecord task(String name, int priority, double[] need) {
-    TaskRecord t = new TaskRecord(Task.newBuilder().name(name).command("true").priority(priority)
-        .resources(Resources.of("cpu", need[0], "mem", need[1])).build());
+    TaskRecord t = PlacementTest.task(name, priority, 0, need[0], need[1]);
     t.need = need;
     return t;
   }
