@@ -33,10 +33,10 @@ import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.internal.Admissions;
-import org.stowage.scheduler.internal.Cgroup;
 import org.stowage.scheduler.internal.DaemonThreads;
-import org.stowage.scheduler.internal.Sandbox;
-import org.stowage.scheduler.internal.SandboxAlloc;
+import org.stowage.scheduler.internal.process.Cgroup;
+import org.stowage.scheduler.internal.process.Sandbox;
+import org.stowage.scheduler.internal.process.SandboxAlloc;
 
 /**
  * A {@link Cluster} made of this machine: each alloc is a slice of its cpu and memory, and each

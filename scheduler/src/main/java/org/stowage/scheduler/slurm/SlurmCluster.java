@@ -44,8 +44,8 @@ import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.internal.Admissions;
 import org.stowage.scheduler.internal.DaemonThreads;
 import org.stowage.scheduler.internal.Durations;
-import org.stowage.scheduler.internal.Sandbox;
-import org.stowage.scheduler.internal.SandboxAlloc;
+import org.stowage.scheduler.internal.process.Sandbox;
+import org.stowage.scheduler.internal.process.SandboxAlloc;
 
 /**
  * A {@link Cluster} backed by a Slurm batch system, driven through its command-line client: each

@@ -16,7 +16,7 @@ import org.stowage.repository.FileRepository;
 import org.stowage.scheduler.AllocLostException;
 import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.Resources;
-import org.stowage.scheduler.internal.ProcessExec;
+import org.stowage.scheduler.internal.process.ProcessExec;
 
 /**
  * One exec on a {@link SlurmAlloc}: a job step, {@code srun --jobid=ID --overlap -n1 ...}, run
