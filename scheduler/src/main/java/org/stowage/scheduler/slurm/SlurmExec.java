@@ -71,7 +71,7 @@ final class SlurmExec extends ProcessExec {
   static List<String> command(ExecRequest request, SlurmAlloc alloc, Path sandbox) {
     Resources need = request.resources();
     long cpus = Math.max(1, Math.min(alloc.cpus(), (long) Math.ceil(need.get(Resources.CPU))));
-    long mib = Math.min(alloc.memoryMiB(), SlurmCluster.mib(need.get(Resources.MEM)));
+    long mib = Math.min(alloc.memoryMiB(), SlurmCli.mib(need.get(Resources.MEM)));
     List<String> cmd = new ArrayList<>(List.of("srun", "--jobid=" + alloc.jobId(), "--overlap",
         "-n1", "-c", Long.toString(cpus)));
     if (mib > 0) {
