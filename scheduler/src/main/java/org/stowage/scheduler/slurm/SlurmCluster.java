@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -99,8 +98,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
   private final boolean ownsSharedDir;
   private final String jobPrefix;
   private final Duration keepaliveInterval;
-  private final Resources largest;
-  private final List<Resources> nodes;
+  private final NodeShapes nodes;
   private final ExecutorService executor;
   private final ScheduledExecutorService timer;
   private final SallocRequests requests;
@@ -120,16 +118,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
         + "-" + UUID.randomUUID().toString().substring(0, 8);
     this.keepaliveInterval = b.keepaliveInterval != null ? b.keepaliveInterval
         : Builder.DEFAULT_KEEPALIVE_INTERVAL;
-    this.nodes = List.copyOf(nodes);
-    Resources max = Resources.empty();
-    for (Resources node : nodes) {
-      if (node.get(Resources.CPU) > max.get(Resources.CPU)
-          || node.get(Resources.CPU) == max.get(Resources.CPU)
-          && node.get(Resources.MEM) > max.get(Resources.MEM)) {
-        max = node;
-      }
-    }
-    this.largest = max;
+    this.nodes = new NodeShapes(nodes);
     this.executor = executor;
     this.timer = timer;
     this.requests = new SallocRequests(this, cli, jobPrefix, partition, b.pendingTimeout, executor);
@@ -152,7 +141,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
    * @return the largest node's shape
    */
   public Resources largestNode() {
-    return largest;
+    return nodes.largest();
   }
 
   /**
@@ -190,13 +179,8 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
     if (never != null) {
       return CompletableFuture.failedFuture(never);
     }
-    Resources min = requirements.min();
-    Resources max = requirements.max();
-    long cpus = Math.max(1, Math.max((long) Math.ceil(min.get(Resources.CPU) - 1e-9),
-        (long) Math.ceil(Math.min(max.get(Resources.CPU), largest.get(Resources.CPU)) - 1e-9)));
-    long mib = Math.max(SlurmCli.mib(min.get(Resources.MEM)),
-        SlurmCli.mib(Math.min(max.get(Resources.MEM), largest.get(Resources.MEM))));
-    return requests.request(cpus, mib, max.get(Resources.DISK));
+    NodeShapes.Job job = nodes.jobFor(requirements);
+    return requests.request(job.cpus(), job.mib(), requirements.max().get(Resources.DISK));
   }
 
   /**
@@ -205,25 +189,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
    */
   @Override
   public Admission canAllocate(Resources resources) {
-    List<String> lacking = new ArrayList<>();
-    for (String name : resources.names()) {
-      if (!Set.of(Resources.CPU, Resources.MEM, Resources.DISK).contains(name)) {
-        lacking.add(name);
-      }
-    }
-    if (!lacking.isEmpty()) {
-      lacking.sort(null);
-      return Admission.never("the largest Slurm node has " + largest + " and no "
-          + String.join(" or ", lacking));
-    }
-    Resources need = Resources.of(Resources.CPU, resources.get(Resources.CPU), Resources.MEM,
-        resources.get(Resources.MEM));
-    for (Resources node : nodes) {
-      if (need.fitsIn(node)) {
-        return Admission.yes();
-      }
-    }
-    return Admission.never("the largest Slurm node has " + largest);
+    return nodes.admit(resources);
   }
 
   /**
@@ -341,7 +307,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
   @Override
   public synchronized String toString() {
     return "slurm cluster " + jobPrefix + (partition != null ? " partition " + partition : "")
-        + ", largest node " + largest + ", " + allocs.size() + " alloc"
+        + ", largest node " + nodes.largest() + ", " + allocs.size() + " alloc"
         + (allocs.size() == 1 ? "" : "s") + ", shared directory " + sharedDir;
   }
 
