@@ -24,7 +24,7 @@ import org.stowage.repository.FileRepository;
 import org.stowage.repository.Fileset;
 import org.stowage.repository.TransferReport;
 import org.stowage.repository.Transferer;
-import org.stowage.scheduler.internal.Sandbox;
+import org.stowage.scheduler.internal.process.Sandbox;
 
 /**
  * Prints throughput figures for {@link FileRepository} and {@link Transferer}: put and get of

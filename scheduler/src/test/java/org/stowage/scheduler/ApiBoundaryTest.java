@@ -20,14 +20,37 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What users can reach: the API packages ({@code org.stowage.scheduler}, {@code .local},
- * {@code .slurm}) and nothing of {@code org.stowage.scheduler.internal}. The jar is used from the
- * class path, where every public class can be loaded, so this is checked on the compiled classes
- * rather than left to a module descriptor: no public signature names an internal type, only the
- * classes that wrap the engine use it, and no API type and internal type use each other.
+ * {@code .slurm}) and nothing of {@code org.stowage.scheduler.internal} or the packages under it.
+ * The jar is used from the class path, where every public class can be loaded, so this is checked
+ * on the compiled classes rather than left to a module descriptor: no public signature names an
+ * internal type, only the classes that wrap the engine use it, and no API type and internal type
+ * use each other.
+ *
+ * <p>Inside, the engine ({@code internal}) and the process and sandbox machinery of the cluster
+ * backends ({@code internal.process}) are rooms apart: neither uses the other, and the backends
+ * use the machinery and the few helpers the engine shares, not the engine.
  */
 class ApiBoundaryTest {
 
   private static final String INTERNAL = "org.stowage.scheduler.internal";
+
+  /** The process and sandbox machinery the cluster backends share. */
+  private static final String PROCESS = INTERNAL + ".process";
+
+  /** The packages of the cluster backends. */
+  private static final Set<String> BACKENDS =
+      Set.of("org.stowage.scheduler.local", "org.stowage.scheduler.slurm");
+
+  /**
+   * The classes of the engine's package that the backends may use besides the process machinery:
+   * helpers with no state of the engine's. Anything else of the engine is the scheduler's to
+   * drive, through the API.
+   */
+  private static final Set<String> SHARED = Set.of(
+      INTERNAL + ".Admissions",
+      INTERNAL + ".Checks",
+      INTERNAL + ".DaemonThreads",
+      INTERNAL + ".Durations");
 
   /** The scheduler's main classes, Kotlin extensions included; not the tests or the test kit. */
   private static final JavaClasses CLASSES = new ClassFileImporter()
@@ -37,9 +60,9 @@ class ApiBoundaryTest {
   /**
    * The API classes that wrap the engine and so may use internal classes (besides the argument
    * checks of {@code internal.Checks}, which any API class may call). The backends in
-   * {@code local} and {@code slurm} are built on the internal process and sandbox code and may use
-   * it too. A new entry here is a decision: it should be a class whose job is to hand work to the
-   * engine.
+   * {@code local} and {@code slurm} are built on the process machinery and are checked on their
+   * own, below. A new entry here is a decision: it should be a class whose job is to hand work to
+   * the engine.
    */
   private static final Set<String> WRAPPERS = Set.of(
       "org.stowage.scheduler.Scheduler",
@@ -51,11 +74,17 @@ class ApiBoundaryTest {
   void importsTheApiAndTheEngine() {
     // Guards the checks below against an import that finds nothing and so passes everything.
     assertTrue(CLASSES.contain(Scheduler.class), "Scheduler was not imported");
-    assertTrue(CLASSES.stream().anyMatch(ApiBoundaryTest::isInternal), "no internal class found");
+    assertTrue(CLASSES.stream().anyMatch(c -> c.getPackageName().equals(INTERNAL)),
+        "no class of the engine found");
+    assertTrue(CLASSES.stream().anyMatch(c -> c.getPackageName().equals(PROCESS)),
+        "no class of the process machinery found");
+    assertTrue(CLASSES.stream().anyMatch(c -> BACKENDS.contains(c.getPackageName())),
+        "no class of a backend found");
     assertTrue(CLASSES.stream().anyMatch(c -> c.getSimpleName().equals("SchedulerExtensionsKt")),
         "the Kotlin extensions were not imported");
   }
 
+  /** Of the engine or of the process machinery: every package under {@code internal}. */
   @Test
   void noPublicSignatureNamesAnInternalType() {
     List<String> leaks = new ArrayList<>();
@@ -92,9 +121,7 @@ class ApiBoundaryTest {
     Set<String> users = new TreeSet<>();
     for (JavaClass c : CLASSES) {
       String owner = topLevel(c).getName();
-      if (isInternal(c) || WRAPPERS.contains(owner)
-          || c.getPackageName().equals("org.stowage.scheduler.local")
-          || c.getPackageName().equals("org.stowage.scheduler.slurm")) {
+      if (isInternal(c) || WRAPPERS.contains(owner) || BACKENDS.contains(c.getPackageName())) {
         continue;
       }
       c.getDirectDependenciesFromSelf().stream()
@@ -104,6 +131,34 @@ class ApiBoundaryTest {
     }
     assertEquals(Set.of(), users, "API classes that use the engine's internals; use the API, or"
         + " list a class that wraps the engine in WRAPPERS");
+  }
+
+  @Test
+  void theBackendsUseTheProcessMachineryAndTheSharedHelpersNotTheEngine() {
+    Set<String> uses = new TreeSet<>();
+    for (JavaClass c : CLASSES) {
+      if (!BACKENDS.contains(c.getPackageName())) {
+        continue;
+      }
+      c.getDirectDependenciesFromSelf().stream()
+          .map(d -> topLevel(d.getTargetClass().getBaseComponentType()))
+          .filter(t -> t.getPackageName().equals(INTERNAL) && !SHARED.contains(t.getName()))
+          .forEach(t -> uses.add(c.getName() + " -> " + t.getName()));
+    }
+    assertEquals(Set.of(), uses, "backend classes that use the engine; a backend implements the"
+        + " Cluster SPI and is driven by the scheduler, it does not reach into the engine");
+  }
+
+  @Test
+  void theEngineDoesNotUseTheProcessMachinery() {
+    assertEquals(Set.of(), uses(INTERNAL, PROCESS),
+        "engine classes that use the backends' process machinery");
+  }
+
+  @Test
+  void theProcessMachineryDoesNotUseTheEngine() {
+    assertEquals(Set.of(), uses(PROCESS, INTERNAL),
+        "process machinery that uses the engine's classes");
   }
 
   @Test
@@ -122,6 +177,21 @@ class ApiBoundaryTest {
     }
     assertEquals(Set.of(), circles, "circles between an API type and an internal one: the engine"
         + " may read the API, but an API type reaches the engine only through a wrapper's hooks");
+  }
+
+  /** The uses of a class of package {@code to} by a class of package {@code from}, exactly. */
+  private static Set<String> uses(String from, String to) {
+    Set<String> uses = new TreeSet<>();
+    for (JavaClass c : CLASSES) {
+      if (!c.getPackageName().equals(from)) {
+        continue;
+      }
+      c.getDirectDependenciesFromSelf().stream()
+          .map(d -> d.getTargetClass().getBaseComponentType())
+          .filter(t -> t.getPackageName().equals(to))
+          .forEach(t -> uses.add(c.getName() + " -> " + t.getName()));
+    }
+    return uses;
   }
 
   /** Whether {@code top} or a class nested in it uses {@code target} or a class nested in it. */

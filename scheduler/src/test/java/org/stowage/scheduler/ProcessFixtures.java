@@ -13,7 +13,7 @@ import java.util.stream.Stream;
 import org.stowage.repository.Digest;
 import org.stowage.repository.FileRef;
 import org.stowage.repository.Repository;
-import org.stowage.scheduler.internal.ProcessTree;
+import org.stowage.scheduler.internal.process.ProcessTree;
 
 /** Helpers shared by the tests of the clusters that run real processes (local and Slurm). */
 public final class ProcessFixtures {

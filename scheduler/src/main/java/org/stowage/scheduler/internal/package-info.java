@@ -34,21 +34,13 @@
  *   <li>{@code TaskRecord}: the engine's bookkeeping for a submitted task, and the hook through
  *       which it claims the task and publishes its statuses (which, with their waiters and
  *       listeners, live with the task in the API).
- *   <li>{@code Sandbox}, {@code OutputTail}: an exec's working directory and the bounded tails of
- *       its output, shared by the cluster backends (local, Slurm).
- *   <li>{@code ProcessExec}: the life of an exec run as one process in a sandbox (start, output
- *       tails, stop, collecting {@code out/}, clean-up), which the backends' execs extend.
- *   <li>{@code SandboxAlloc}: the bookkeeping of an alloc whose execs run in sandboxes under its
- *       directory (refusing starts once lost or freed, the running execs, freeing once), which
- *       the backends' allocs extend, and freeing every alloc of a closing cluster.
  *   <li>{@code Admissions}: the {@code NEVER} check the backends make before allocating.
- *   <li>{@code ProcessTree}: finding and killing an exec's processes, orphans included, by
- *       parenthood, environment marker, session and cgroup.
- *   <li>{@code ConfinedCommand}, {@code Cgroup}: starting an exec's program as the leader of its
- *       own session and inside a cgroup of its own, so that {@code ProcessTree} finds it all.
  *   <li>{@code Checks}, {@code DaemonThreads}: the builders' argument checks and the thread
  *       factory of the threads the scheduler and the clusters own.
  * </ul>
+ *
+ * <p>The process and sandbox machinery that the cluster backends run execs with lives apart, in
+ * {@code internal.process}; the engine does not use it.
  */
 @NullMarked
 package org.stowage.scheduler.internal;

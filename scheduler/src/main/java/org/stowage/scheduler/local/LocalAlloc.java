@@ -12,9 +12,9 @@ import org.stowage.repository.FileRepository;
 import org.stowage.scheduler.AllocLostException;
 import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.Resources;
-import org.stowage.scheduler.internal.Cgroup;
-import org.stowage.scheduler.internal.ProcessTree;
-import org.stowage.scheduler.internal.SandboxAlloc;
+import org.stowage.scheduler.internal.process.Cgroup;
+import org.stowage.scheduler.internal.process.ProcessTree;
+import org.stowage.scheduler.internal.process.SandboxAlloc;
 
 /**
  * An alloc of a {@link LocalCluster}: a slice of this machine, with a directory of its own that

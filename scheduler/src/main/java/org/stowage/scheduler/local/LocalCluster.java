@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -33,10 +32,10 @@ import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.internal.Admissions;
-import org.stowage.scheduler.internal.Cgroup;
 import org.stowage.scheduler.internal.DaemonThreads;
-import org.stowage.scheduler.internal.Sandbox;
-import org.stowage.scheduler.internal.SandboxAlloc;
+import org.stowage.scheduler.internal.process.Cgroup;
+import org.stowage.scheduler.internal.process.Sandbox;
+import org.stowage.scheduler.internal.process.SandboxAlloc;
 
 /**
  * A {@link Cluster} made of this machine: each alloc is a slice of its cpu and memory, and each
@@ -137,11 +136,9 @@ import org.stowage.scheduler.internal.SandboxAlloc;
 public final class LocalCluster implements Cluster, AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(LocalCluster.class.getName());
-  private static final Set<String> ACCOUNTED = Set.of(Resources.CPU, Resources.MEM);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
   private static final AtomicInteger CLUSTERS = new AtomicInteger();
 
-  private final Resources total;
   private final Path workDir;
   private final boolean ownsWorkDir;
   private final String token = UUID.randomUUID().toString();
@@ -151,14 +148,13 @@ public final class LocalCluster implements Cluster, AutoCloseable {
   private final Thread shutdownHook;
 
   // Guarded by this.
-  private Resources free;
+  private final SlicePool pool;
   private final Map<String, LocalAlloc> allocs = new LinkedHashMap<>();
   private int allocSeq;
   private boolean closed;
 
   private LocalCluster(Resources total, Path workDir, boolean ownsWorkDir, boolean cgroups) {
-    this.total = total;
-    this.free = total;
+    this.pool = new SlicePool(total);
     this.workDir = workDir;
     this.ownsWorkDir = ownsWorkDir;
     String name = "stowage-local-" + CLUSTERS.incrementAndGet();
@@ -197,7 +193,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
    * @return the total capacity
    */
   public Resources total() {
-    return total;
+    return pool.total();
   }
 
   /**
@@ -206,7 +202,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
    * @return the free capacity
    */
   public synchronized Resources free() {
-    return free;
+    return pool.free();
   }
 
   /**
@@ -233,7 +229,6 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     if (never != null) {
       return CompletableFuture.failedFuture(never);
     }
-    Resources min = accounted(requirements.min());
     double disk = requirements.max().get(Resources.DISK);
     // Under the lock, so that close() sees every alloc granted, directory and all; creating two
     // directories takes well under a millisecond.
@@ -242,12 +237,13 @@ public final class LocalCluster implements Cluster, AutoCloseable {
         return CompletableFuture.failedFuture(
             new IllegalStateException("local cluster " + workDir + " is closed"));
       }
-      if (!min.fitsIn(free)) {
+      @Nullable Resources slice = pool.sliceFor(requirements);
+      if (slice == null) {
         return CompletableFuture.failedFuture(new AllocationException(
-            AllocationException.Kind.NOT_NOW, min + " is not free now: free " + free + " of "
-                + total + ", held by " + allocs.size() + " alloc" + (allocs.size() == 1 ? "" : "s")));
+            AllocationException.Kind.NOT_NOW, SlicePool.accounted(requirements.min())
+                + " is not free now: free " + pool.free() + " of " + pool.total() + ", held by "
+                + allocs.size() + " alloc" + (allocs.size() == 1 ? "" : "s")));
       }
-      Resources slice = accounted(requirements.max()).min(free).max(min);
       String id = "local-" + ++allocSeq;
       LocalAlloc alloc;
       @Nullable Cgroup allocCgroup = null;
@@ -265,7 +261,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
             AllocationException.Kind.NOT_NOW, "alloc " + id + ": cannot create its directory"
                 + " under " + workDir + ": " + e, e));
       }
-      free = free.minus(slice);
+      pool.take(slice);
       allocs.put(id, alloc);
       return CompletableFuture.completedFuture(alloc);
     }
@@ -278,21 +274,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
    */
   @Override
   public Admission canAllocate(Resources resources) {
-    List<String> lacking = new ArrayList<>();
-    for (String name : resources.names()) {
-      if (!ACCOUNTED.contains(name) && !Resources.DISK.equals(name)) {
-        lacking.add(name);
-      }
-    }
-    if (!lacking.isEmpty()) {
-      lacking.sort(null);
-      return Admission.never("this machine has " + total + " and no " + String.join(" or ",
-          lacking));
-    }
-    if (!accounted(resources).fitsIn(total)) {
-      return Admission.never("this machine has " + total);
-    }
-    return Admission.yes();
+    return pool.admit(resources);
   }
 
   /**
@@ -373,7 +355,7 @@ public final class LocalCluster implements Cluster, AutoCloseable {
   void release(LocalAlloc alloc) {
     synchronized (this) {
       if (allocs.remove(alloc.id()) != null) {
-        free = free.plus(accounted(alloc.resources())).min(total);
+        pool.giveBack(alloc.resources());
       }
     }
   }
@@ -388,15 +370,10 @@ public final class LocalCluster implements Cluster, AutoCloseable {
     return ids;
   }
 
-  /** Returns the cpu and memory of {@code r}: what this cluster accounts. */
-  private static Resources accounted(Resources r) {
-    return Resources.of(Resources.CPU, r.get(Resources.CPU), Resources.MEM, r.get(Resources.MEM));
-  }
-
   @Override
   public synchronized String toString() {
-    return "local cluster " + total + ", free " + free + ", " + allocs.size() + " alloc"
-        + (allocs.size() == 1 ? "" : "s") + ", work directory " + workDir;
+    return "local cluster " + pool.total() + ", free " + pool.free() + ", " + allocs.size()
+        + " alloc" + (allocs.size() == 1 ? "" : "s") + ", work directory " + workDir;
   }
 
 

@@ -12,10 +12,10 @@ import org.jspecify.annotations.Nullable;
 import org.stowage.repository.FileRepository;
 import org.stowage.scheduler.AllocLostException;
 import org.stowage.scheduler.ExecRequest;
-import org.stowage.scheduler.internal.Cgroup;
-import org.stowage.scheduler.internal.ConfinedCommand;
-import org.stowage.scheduler.internal.ProcessExec;
-import org.stowage.scheduler.internal.ProcessTree;
+import org.stowage.scheduler.internal.process.Cgroup;
+import org.stowage.scheduler.internal.process.ConfinedCommand;
+import org.stowage.scheduler.internal.process.ProcessExec;
+import org.stowage.scheduler.internal.process.ProcessTree;
 
 /**
  * One exec on a {@link LocalAlloc}: an OS process run in its own sandbox directory.

@@ -12,7 +12,7 @@ import org.stowage.repository.FileRepository;
 import org.stowage.scheduler.AllocLostException;
 import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.Resources;
-import org.stowage.scheduler.internal.SandboxAlloc;
+import org.stowage.scheduler.internal.process.SandboxAlloc;
 
 /**
  * An alloc of a {@link SlurmCluster}: one Slurm job holding cpus and memory on one node, with a

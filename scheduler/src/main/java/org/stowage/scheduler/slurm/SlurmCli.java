@@ -6,15 +6,20 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.stowage.scheduler.Resources;
 
 /**
  * Runs the Slurm client commands ({@code sinfo}, {@code squeue}, {@code scancel}, {@code salloc},
- * {@code srun}) with the cluster's client environment.
+ * {@code srun}) with the cluster's client environment, and reads what the short ones print:
+ * the nodes' shapes, a job's state and placement, the jobs of a name, and Slurm's memory notation.
  *
  * <p>Thread-safety: immutable; every method may be called from any thread. The blocking ones say
  * so.
@@ -35,6 +40,9 @@ final class SlurmCli {
     /** The controller could not be asked (it is down or unreachable): nothing is known. */
     record Unknown(String why) implements JobState {}
   }
+
+  /** Where Slurm runs a granted job and what the job holds, as {@code squeue} says. */
+  record Grant(String node, long cpus, long memoryMiB) {}
 
   /** How a command ended. */
   record Output(int exitCode, String stdout, String stderr) {
@@ -139,12 +147,105 @@ final class SlurmCli {
         + out.exitCode() + ": " + message);
   }
 
+  /**
+   * Asks {@code sinfo} for the cpus and memory of every node, of {@code partition} unless it is
+   * null. Blocks for one {@code sinfo} call.
+   *
+   * @throws IllegalStateException if {@code sinfo} cannot be run, fails or lists no node
+   */
+  List<Resources> nodes(@Nullable String partition) {
+    List<String> cmd = new ArrayList<>(List.of("sinfo", "-h", "-N", "-o", "%N %c %m"));
+    if (partition != null) {
+      cmd.add("--partition=" + partition);
+    }
+    Output out;
+    try {
+      out = run(cmd.toArray(String[]::new));
+    } catch (UncheckedIOException e) {
+      throw new IllegalStateException("cannot ask Slurm for its nodes: " + e.getMessage(), e);
+    }
+    if (!out.ok()) {
+      throw new IllegalStateException(String.join(" ", cmd) + " failed with exit code "
+          + out.exitCode() + ": " + out.message());
+    }
+    Map<String, Resources> byName = new LinkedHashMap<>();
+    for (String line : out.stdout().split("\n")) {
+      String[] f = line.strip().split("\\s+");
+      if (f.length == 3) {
+        byName.put(f[0], Resources.of(Resources.CPU, Long.parseLong(f[1]),
+            Resources.MEM, parseMib(f[2]) * (double) Resources.MiB));
+      }
+    }
+    if (byName.isEmpty()) {
+      throw new IllegalStateException(String.join(" ", cmd) + " lists no node"
+          + (partition != null ? " in partition " + partition : "") + ": " + out.stdout());
+    }
+    return new ArrayList<>(byName.values());
+  }
+
+  /**
+   * Asks {@code squeue} which node job {@code jobId} runs on and the cpus and memory it holds.
+   * Blocks for one {@code squeue} call.
+   *
+   * @return what {@code squeue} says, or null if it failed or printed something else
+   * @throws UncheckedIOException if {@code squeue} cannot be run or does not end in time
+   */
+  @Nullable Grant grant(long jobId) {
+    Output out = run("squeue", "-h", "-j", Long.toString(jobId), "-o", "%N %C %m");
+    String[] f = out.stdout().strip().split("\\s+");
+    if (!out.ok() || f.length != 3) {
+      return null;
+    }
+    return new Grant(f[0], Long.parseLong(f[1]), parseMib(f[2]));
+  }
+
+  /**
+   * Returns the ids of the jobs {@code squeue} lists whose names start with {@code prefix}.
+   * Blocks for one {@code squeue} call.
+   *
+   * @throws UncheckedIOException if {@code squeue} cannot be run or does not end in time
+   */
+  List<Long> jobsNamed(String prefix) {
+    Output out = run("squeue", "-h", "-o", "%i %j");
+    List<Long> ids = new ArrayList<>();
+    for (String line : out.stdout().split("\n")) {
+      String[] f = line.strip().split("\\s+", 2);
+      if (f.length == 2 && f[1].startsWith(prefix)) {
+        ids.add(Long.parseLong(f[0]));
+      }
+    }
+    return ids;
+  }
+
   /** Cancels jobs; Slurm ignores ids it does not know. Blocks for one {@code scancel} call. */
   Output cancel(List<Long> jobIds) {
     List<String> cmd = new ArrayList<>();
     cmd.add("scancel");
     jobIds.forEach(id -> cmd.add(Long.toString(id)));
     return run(cmd.toArray(String[]::new));
+  }
+
+  /** Returns {@code bytes} in whole MiB, rounded up. */
+  static long mib(double bytes) {
+    return bytes <= 0 ? 0 : (long) Math.ceil(bytes / Resources.MiB - 1e-9);
+  }
+
+  /** Parses Slurm's memory notation ({@code 1000M}, {@code 2G}, {@code 512}: MiB) into MiB. */
+  static long parseMib(String s) {
+    String t = s.strip().toUpperCase(Locale.ROOT);
+    if (t.isEmpty()) {
+      return 0;
+    }
+    char unit = t.charAt(t.length() - 1);
+    double scale = switch (unit) {
+      case 'K' -> 1.0 / 1024;
+      case 'M' -> 1;
+      case 'G' -> 1024;
+      case 'T' -> 1024 * 1024;
+      default -> -1;
+    };
+    String number = scale < 0 ? t : t.substring(0, t.length() - 1);
+    return (long) Math.ceil(Double.parseDouble(number) * (scale < 0 ? 1 : scale));
   }
 
   static String readAll(InputStream in) {

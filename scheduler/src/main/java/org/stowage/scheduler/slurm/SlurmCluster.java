@@ -6,32 +6,23 @@ import static org.stowage.scheduler.internal.Checks.requireNotBlank;
 import static org.stowage.scheduler.internal.Checks.requirePositive;
 import static org.stowage.scheduler.internal.Checks.requireUnset;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.stowage.repository.FileRepository;
 import org.stowage.scheduler.Admission;
@@ -43,9 +34,8 @@ import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
 import org.stowage.scheduler.internal.Admissions;
 import org.stowage.scheduler.internal.DaemonThreads;
-import org.stowage.scheduler.internal.Durations;
-import org.stowage.scheduler.internal.Sandbox;
-import org.stowage.scheduler.internal.SandboxAlloc;
+import org.stowage.scheduler.internal.process.Sandbox;
+import org.stowage.scheduler.internal.process.SandboxAlloc;
 
 /**
  * A {@link Cluster} backed by a Slurm batch system, driven through its command-line client: each
@@ -99,9 +89,6 @@ import org.stowage.scheduler.internal.SandboxAlloc;
 public final class SlurmCluster implements Cluster, AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(SlurmCluster.class.getName());
-  private static final Pattern JOB_ID =
-      Pattern.compile("(?:Granted|Pending) job allocation (\\d+)");
-  private static final String NEVER_FITS = "Requested node configuration is not available";
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
   private static final AtomicInteger CLUSTERS = new AtomicInteger();
 
@@ -111,25 +98,15 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
   private final boolean ownsSharedDir;
   private final String jobPrefix;
   private final Duration keepaliveInterval;
-  private final @Nullable Duration pendingTimeout;
-  private final Resources largest;
-  private final List<Resources> nodes;
+  private final NodeShapes nodes;
   private final ExecutorService executor;
   private final ScheduledExecutorService timer;
+  private final SallocRequests requests;
   private final Thread shutdownHook;
 
   // Guarded by this.
   private final Map<Long, SlurmAlloc> allocs = new LinkedHashMap<>();
-  private final Map<Integer, Pending> pending = new HashMap<>();
-  private int seq;
   private boolean closed;
-
-  /** An allocation on its way: the salloc, and the job id once Slurm said it. */
-  private static final class Pending {
-    final CompletableFuture<Alloc> future = new CompletableFuture<>();
-    volatile @Nullable Process salloc;
-    volatile long jobId = -1;
-  }
 
   private SlurmCluster(Builder b, SlurmCli cli, Path sharedDir, boolean ownsSharedDir,
       List<Resources> nodes, ExecutorService executor, ScheduledExecutorService timer) {
@@ -141,19 +118,10 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
         + "-" + UUID.randomUUID().toString().substring(0, 8);
     this.keepaliveInterval = b.keepaliveInterval != null ? b.keepaliveInterval
         : Builder.DEFAULT_KEEPALIVE_INTERVAL;
-    this.pendingTimeout = b.pendingTimeout;
-    this.nodes = List.copyOf(nodes);
-    Resources max = Resources.empty();
-    for (Resources node : nodes) {
-      if (node.get(Resources.CPU) > max.get(Resources.CPU)
-          || node.get(Resources.CPU) == max.get(Resources.CPU)
-          && node.get(Resources.MEM) > max.get(Resources.MEM)) {
-        max = node;
-      }
-    }
-    this.largest = max;
+    this.nodes = new NodeShapes(nodes);
     this.executor = executor;
     this.timer = timer;
+    this.requests = new SallocRequests(this, cli, jobPrefix, partition, b.pendingTimeout, executor);
     this.shutdownHook = new Thread(this::closeOnExit, jobPrefix + "-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -173,7 +141,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
    * @return the largest node's shape
    */
   public Resources largestNode() {
-    return largest;
+    return nodes.largest();
   }
 
   /**
@@ -211,37 +179,8 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
     if (never != null) {
       return CompletableFuture.failedFuture(never);
     }
-    Resources min = requirements.min();
-    Resources max = requirements.max();
-    long cpus = Math.max(1, Math.max((long) Math.ceil(min.get(Resources.CPU) - 1e-9),
-        (long) Math.ceil(Math.min(max.get(Resources.CPU), largest.get(Resources.CPU)) - 1e-9)));
-    long mib = Math.max(mib(min.get(Resources.MEM)),
-        mib(Math.min(max.get(Resources.MEM), largest.get(Resources.MEM))));
-    double disk = max.get(Resources.DISK);
-    Pending p = new Pending();
-    int n;
-    synchronized (this) {
-      if (closed) {
-        return CompletableFuture.failedFuture(
-            new IllegalStateException("slurm cluster " + jobPrefix + " is closed"));
-      }
-      n = ++seq;
-      pending.put(n, p);
-    }
-    String name = jobPrefix + "-" + n;
-    p.future.whenComplete((a, e) -> {
-      if (e instanceof CancellationException) {
-        withdraw(p);
-      }
-    });
-    try {
-      executor.execute(() -> runSalloc(n, p, name, cpus, mib, disk));
-    } catch (RuntimeException e) {
-      forget(n);
-      return CompletableFuture.failedFuture(new IllegalStateException(
-          "slurm cluster " + jobPrefix + " is closed", e));
-    }
-    return p.future;
+    NodeShapes.Job job = nodes.jobFor(requirements);
+    return requests.request(job.cpus(), job.mib(), requirements.max().get(Resources.DISK));
   }
 
   /**
@@ -250,25 +189,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
    */
   @Override
   public Admission canAllocate(Resources resources) {
-    List<String> lacking = new ArrayList<>();
-    for (String name : resources.names()) {
-      if (!Set.of(Resources.CPU, Resources.MEM, Resources.DISK).contains(name)) {
-        lacking.add(name);
-      }
-    }
-    if (!lacking.isEmpty()) {
-      lacking.sort(null);
-      return Admission.never("the largest Slurm node has " + largest + " and no "
-          + String.join(" or ", lacking));
-    }
-    Resources need = Resources.of(Resources.CPU, resources.get(Resources.CPU), Resources.MEM,
-        resources.get(Resources.MEM));
-    for (Resources node : nodes) {
-      if (need.fitsIn(node)) {
-        return Admission.yes();
-      }
-    }
-    return Admission.never("the largest Slurm node has " + largest);
+    return nodes.admit(resources);
   }
 
   /**
@@ -297,18 +218,16 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
   }
 
   private void shutDown() {
+    // First, so that no request escapes: allocate fails from here on.
+    requests.close();
     List<SlurmAlloc> toFree;
-    List<Pending> toWithdraw;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
       toFree = new ArrayList<>(allocs.values());
-      toWithdraw = new ArrayList<>(pending.values());
     }
-    toWithdraw.forEach(p -> p.future.cancel(false));
-    toWithdraw.forEach(this::withdraw);
     try {
       SandboxAlloc.freeAll("slurm cluster " + jobPrefix, toFree, CLOSE_TIMEOUT);
     } finally {
@@ -325,14 +244,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
   /** Cancels every job still carrying this cluster's name: none, unless something went astray. */
   private void cancelLeftovers() {
     try {
-      SlurmCli.Output out = cli.run("squeue", "-h", "-o", "%i %j");
-      List<Long> ids = new ArrayList<>();
-      for (String line : out.stdout().split("\n")) {
-        String[] f = line.strip().split("\\s+", 2);
-        if (f.length == 2 && f[1].startsWith(jobPrefix + "-")) {
-          ids.add(Long.parseLong(f[0]));
-        }
-      }
+      List<Long> ids = cli.jobsNamed(jobPrefix + "-");
       if (!ids.isEmpty()) {
         LOG.log(Level.WARNING, "slurm cluster " + jobPrefix + ": cancelling leftover jobs " + ids);
         cli.cancel(ids);
@@ -363,131 +275,23 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
   }
 
   /**
-   * Returns the salloc command for a job of {@code cpus} and {@code mib} named {@code name}: in
-   * {@code partition} unless null, giving up after {@code pendingTimeout} (whole seconds, at most
-   * what Slurm's integer holds) unless it is null or 100 years or more, which mean "never".
+   * Turns a job Slurm granted into an alloc of this cluster, with its directory, unless the
+   * cluster is closed; called by the request, once per granted job.
+   *
+   * @return the alloc, or null if the cluster is closed (the caller cancels the job)
+   * @throws IOException if the alloc's directory cannot be created
    */
-  static List<String> sallocCommand(String name, long cpus, long mib, @Nullable String partition,
-      @Nullable Duration pendingTimeout) {
-    List<String> cmd = new ArrayList<>(List.of("salloc", "--no-shell", "-N1", "-n1", "-c",
-        Long.toString(cpus), String.format(Locale.ROOT, "--mem=%dM", mib), "-J", name));
-    if (partition != null) {
-      cmd.add("--partition=" + partition);
+  synchronized @Nullable SlurmAlloc adopt(long jobId, String name, String node, long cpus,
+      long mib, double disk) throws IOException {
+    if (closed) {
+      return null;
     }
-    if (pendingTimeout != null && !Durations.isForever(pendingTimeout)) {
-      cmd.add("--immediate="
-          + Math.max(1, Math.min(Integer.MAX_VALUE, pendingTimeout.toSeconds())));
-    }
-    return cmd;
-  }
-
-  /** Runs salloc for pending request {@code n} and completes its future; on a cluster thread. */
-  private void runSalloc(int n, Pending p, String name, long cpus, long mib, double disk) {
-    try {
-      List<String> cmd = sallocCommand(name, cpus, mib, partition, pendingTimeout);
-      if (p.future.isDone()) {
-        return;
-      }
-      Process salloc = cli.builder(cmd).redirectInput(ProcessBuilder.Redirect.from(
-          new java.io.File("/dev/null"))).start();
-      p.salloc = salloc;
-      if (p.future.isDone()) { // cancelled while starting: withdraw() may have missed the process
-        salloc.destroy();
-      }
-      CompletableFuture<String> out = CompletableFuture.supplyAsync(
-          () -> SlurmCli.readAll(salloc.getInputStream()), executor);
-      StringBuilder err = new StringBuilder();
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(salloc.getErrorStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          err.append(line).append('\n');
-          Matcher m = JOB_ID.matcher(line);
-          if (m.find()) {
-            p.jobId = Long.parseLong(m.group(1));
-            if (p.future.isDone()) {
-              withdraw(p);
-            }
-          }
-        }
-      }
-      int rc = salloc.waitFor();
-      out.join();
-      long jobId = p.jobId;
-      if (rc != 0 || jobId < 0) {
-        String message = err.toString().strip();
-        if (p.future.isDone()) {
-          return;
-        }
-        AllocationException.Kind kind = message.contains(NEVER_FITS)
-            ? AllocationException.Kind.NEVER : AllocationException.Kind.NOT_NOW;
-        p.future.completeExceptionally(new AllocationException(kind, "salloc of {cpu:" + cpus
-            + " mem:" + Resources.bytes(mib * (double) Resources.MiB) + "} failed with exit code "
-            + rc + ": " + message));
-        return;
-      }
-      granted(p, jobId, name, cpus, mib, disk);
-    } catch (IOException | RuntimeException e) {
-      p.future.completeExceptionally(new AllocationException(AllocationException.Kind.NOT_NOW,
-          "salloc " + name + " failed: " + e, e));
-      withdraw(p);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      p.future.completeExceptionally(new AllocationException(AllocationException.Kind.NOT_NOW,
-          "salloc " + name + " was interrupted", e));
-      withdraw(p);
-    } finally {
-      forget(n);
-    }
-  }
-
-  /** Turns a granted job into an alloc, or cancels it if nobody wants it any more. */
-  private void granted(Pending p, long jobId, String name, long cpus, long mib, double disk)
-      throws IOException {
-    String node = "";
-    long grantedCpus = cpus;
-    long grantedMib = mib;
-    SlurmCli.Output out = cli.run("squeue", "-h", "-j", Long.toString(jobId), "-o", "%N %C %m");
-    String[] f = out.stdout().strip().split("\\s+");
-    if (out.ok() && f.length == 3) {
-      node = f[0];
-      grantedCpus = Long.parseLong(f[1]);
-      grantedMib = Math.max(mib, parseMib(f[2]));
-    }
-    SlurmAlloc alloc;
-    synchronized (this) {
-      if (closed || p.future.isDone()) {
-        cli.cancel(List.of(jobId));
-        return;
-      }
-      Path dir = Files.createDirectories(sharedDir.resolve(name + "-slurm-" + jobId));
-      alloc = new SlurmAlloc(jobId, name, node, grantedCpus, grantedMib, disk, dir,
-          FileRepository.open(dir.resolve("repository")), this, cli, executor, timer,
-          keepaliveInterval);
-      allocs.put(jobId, alloc);
-    }
-    if (!p.future.complete(alloc)) {
-      alloc.free();
-    }
-  }
-
-  /** Withdraws a request whose future was cancelled: ends the salloc, cancels a known job. */
-  private void withdraw(Pending p) {
-    Process salloc = p.salloc;
-    if (salloc != null && salloc.isAlive()) {
-      salloc.destroy(); // SIGTERM: salloc withdraws a pending job and exits
-    }
-    long jobId = p.jobId;
-    if (jobId >= 0) {
-      try {
-        executor.execute(() -> cli.cancel(List.of(jobId)));
-      } catch (RuntimeException e) {
-        cli.cancel(List.of(jobId));
-      }
-    }
-  }
-
-  private synchronized void forget(int n) {
-    pending.remove(n);
+    Path dir = Files.createDirectories(sharedDir.resolve(name + "-slurm-" + jobId));
+    SlurmAlloc alloc = new SlurmAlloc(jobId, name, node, cpus, mib, disk, dir,
+        FileRepository.open(dir.resolve("repository")), this, cli, executor, timer,
+        keepaliveInterval);
+    allocs.put(jobId, alloc);
+    return alloc;
   }
 
   /** Forgets a freed alloc. Called once per alloc, by its {@code free()}. */
@@ -500,33 +304,10 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
     return List.copyOf(allocs.values());
   }
 
-  /** Returns {@code bytes} in whole MiB, rounded up. */
-  static long mib(double bytes) {
-    return bytes <= 0 ? 0 : (long) Math.ceil(bytes / Resources.MiB - 1e-9);
-  }
-
-  /** Parses Slurm's memory notation ({@code 1000M}, {@code 2G}, {@code 512}: MiB) into MiB. */
-  static long parseMib(String s) {
-    String t = s.strip().toUpperCase(Locale.ROOT);
-    if (t.isEmpty()) {
-      return 0;
-    }
-    char unit = t.charAt(t.length() - 1);
-    double scale = switch (unit) {
-      case 'K' -> 1.0 / 1024;
-      case 'M' -> 1;
-      case 'G' -> 1024;
-      case 'T' -> 1024 * 1024;
-      default -> -1;
-    };
-    String number = scale < 0 ? t : t.substring(0, t.length() - 1);
-    return (long) Math.ceil(Double.parseDouble(number) * (scale < 0 ? 1 : scale));
-  }
-
   @Override
   public synchronized String toString() {
     return "slurm cluster " + jobPrefix + (partition != null ? " partition " + partition : "")
-        + ", largest node " + largest + ", " + allocs.size() + " alloc"
+        + ", largest node " + nodes.largest() + ", " + allocs.size() + " alloc"
         + (allocs.size() == 1 ? "" : "s") + ", shared directory " + sharedDir;
   }
 
@@ -663,7 +444,7 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
           Executors.newSingleThreadScheduledExecutor(DaemonThreads.named(name + "-timer-"));
       try {
         SlurmCli cli = new SlurmCli(env, executor);
-        List<Resources> nodes = nodes(cli, partition);
+        List<Resources> nodes = cli.nodes(partition);
         Path dir = sharedDir;
         boolean owns = dir == null;
         dir = dir != null ? Files.createDirectories(dir)
@@ -678,36 +459,6 @@ public final class SlurmCluster implements Cluster, AutoCloseable {
         timer.shutdown();
         throw e;
       }
-    }
-
-    private static List<Resources> nodes(SlurmCli cli, @Nullable String partition) {
-      List<String> cmd = new ArrayList<>(List.of("sinfo", "-h", "-N", "-o", "%N %c %m"));
-      if (partition != null) {
-        cmd.add("--partition=" + partition);
-      }
-      SlurmCli.Output out;
-      try {
-        out = cli.run(cmd.toArray(String[]::new));
-      } catch (UncheckedIOException e) {
-        throw new IllegalStateException("cannot ask Slurm for its nodes: " + e.getMessage(), e);
-      }
-      if (!out.ok()) {
-        throw new IllegalStateException(String.join(" ", cmd) + " failed with exit code "
-            + out.exitCode() + ": " + out.message());
-      }
-      Map<String, Resources> byName = new LinkedHashMap<>();
-      for (String line : out.stdout().split("\n")) {
-        String[] f = line.strip().split("\\s+");
-        if (f.length == 3) {
-          byName.put(f[0], Resources.of(Resources.CPU, Long.parseLong(f[1]),
-              Resources.MEM, parseMib(f[2]) * (double) Resources.MiB));
-        }
-      }
-      if (byName.isEmpty()) {
-        throw new IllegalStateException(String.join(" ", cmd) + " lists no node"
-            + (partition != null ? " in partition " + partition : "") + ": " + out.stdout());
-      }
-      return new ArrayList<>(byName.values());
     }
 
   }

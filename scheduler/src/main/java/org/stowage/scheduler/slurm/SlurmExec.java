@@ -16,7 +16,7 @@ import org.stowage.repository.FileRepository;
 import org.stowage.scheduler.AllocLostException;
 import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.Resources;
-import org.stowage.scheduler.internal.ProcessExec;
+import org.stowage.scheduler.internal.process.ProcessExec;
 
 /**
  * One exec on a {@link SlurmAlloc}: a job step, {@code srun --jobid=ID --overlap -n1 ...}, run
@@ -71,7 +71,7 @@ final class SlurmExec extends ProcessExec {
   static List<String> command(ExecRequest request, SlurmAlloc alloc, Path sandbox) {
     Resources need = request.resources();
     long cpus = Math.max(1, Math.min(alloc.cpus(), (long) Math.ceil(need.get(Resources.CPU))));
-    long mib = Math.min(alloc.memoryMiB(), SlurmCluster.mib(need.get(Resources.MEM)));
+    long mib = Math.min(alloc.memoryMiB(), SlurmCli.mib(need.get(Resources.MEM)));
     List<String> cmd = new ArrayList<>(List.of("srun", "--jobid=" + alloc.jobId(), "--overlap",
         "-n1", "-c", Long.toString(cpus)));
     if (mib > 0) {

@@ -36,7 +36,7 @@ import org.stowage.scheduler.ExecRequest;
 import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
-import org.stowage.scheduler.internal.ProcessTree;
+import org.stowage.scheduler.internal.process.ProcessTree;
 
 /** The local cluster's allocation, keepalive, death and closing, seen through the SPI. */
 @Timeout(60)

@@ -36,7 +36,7 @@ import org.stowage.scheduler.ExecResult;
 import org.stowage.scheduler.Labels;
 import org.stowage.scheduler.Requirements;
 import org.stowage.scheduler.Resources;
-import org.stowage.scheduler.internal.ProcessTree;
+import org.stowage.scheduler.internal.process.ProcessTree;
 
 /** What one exec on a local alloc does with real processes: sandbox, outputs, tails, kills. */
 @Timeout(60)

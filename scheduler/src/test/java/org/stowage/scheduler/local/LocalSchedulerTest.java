@@ -42,7 +42,7 @@ import org.stowage.scheduler.State;
 import org.stowage.scheduler.Task;
 import org.stowage.scheduler.TaskException;
 import org.stowage.scheduler.TaskStatus;
-import org.stowage.scheduler.internal.ProcessTree;
+import org.stowage.scheduler.internal.process.ProcessTree;
 
 /** Tasks run through a {@link Scheduler} on a {@link LocalCluster}, end to end, as a user sees. */
 @Timeout(90)

@@ -16,10 +16,10 @@ class SallocCommandTest {
   @Test
   void aPendingTimeoutIsPassedInWholeSeconds() {
     assertEquals(plus("--partition=batch", "--immediate=90"),
-        SlurmCluster.sallocCommand("job-1", 2, 512, "batch", Duration.ofSeconds(90)));
+        SallocRequests.command("job-1", 2, 512, "batch", Duration.ofSeconds(90)));
     assertEquals(plus("--immediate=1"),
-        SlurmCluster.sallocCommand("job-1", 2, 512, null, Duration.ofMillis(1500)));
-    assertEquals(JOB, SlurmCluster.sallocCommand("job-1", 2, 512, null, null));
+        SallocRequests.command("job-1", 2, 512, null, Duration.ofMillis(1500)));
+    assertEquals(JOB, SallocRequests.command("job-1", 2, 512, null, null));
   }
 
   /**
@@ -28,13 +28,13 @@ class SallocCommandTest {
    */
   @Test
   void aPendingTimeoutOfCenturiesMeansWaitAsLongAsSlurmKeepsTheJob() {
-    assertEquals(JOB, SlurmCluster.sallocCommand("job-1", 2, 512, null,
+    assertEquals(JOB, SallocRequests.command("job-1", 2, 512, null,
         ChronoUnit.YEARS.getDuration().multipliedBy(300)));
-    assertEquals(JOB, SlurmCluster.sallocCommand("job-1", 2, 512, null,
+    assertEquals(JOB, SallocRequests.command("job-1", 2, 512, null,
         ChronoUnit.FOREVER.getDuration()));
     // Shorter than that but past what an int of seconds holds: capped at the int's maximum.
     assertEquals(plus("--immediate=" + Integer.MAX_VALUE),
-        SlurmCluster.sallocCommand("job-1", 2, 512, null, Duration.ofDays(365 * 80)));
+        SallocRequests.command("job-1", 2, 512, null, Duration.ofDays(365 * 80)));
   }
 
   private static List<String> plus(String... more) {

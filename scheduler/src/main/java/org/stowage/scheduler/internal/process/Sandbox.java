@@ -1,4 +1,4 @@
-package org.stowage.scheduler.internal;
+package org.stowage.scheduler.internal.process;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package org.stowage.scheduler.internal;
+package org.stowage.scheduler.internal.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

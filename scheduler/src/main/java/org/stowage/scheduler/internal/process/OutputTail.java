@@ -1,4 +1,4 @@
-package org.stowage.scheduler.internal;
+package org.stowage.scheduler.internal.process;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,9 +10,9 @@ import java.util.concurrent.CompletableFuture;
  * chatty process never costs more memory than that.
  *
  * <p>Thread-safety: one thread {@linkplain #drain drains} the stream; any thread may read
- * {@link #text()} meanwhile and gets the bytes so far. Shared by the cluster backends; not API.
+ * {@link #text()} meanwhile and gets the bytes so far. Used by {@link ProcessExec}; not API.
  */
-public final class OutputTail {
+final class OutputTail {
 
   private final byte[] ring;
   private long total;
