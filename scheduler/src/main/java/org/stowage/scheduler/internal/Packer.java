@@ -153,8 +153,11 @@ final class Packer {
       addWithin(sum, t.need);
     }
     int width = Math.max(0, unitsToHold(sum, unit) - 1);
-    while (width > 0 && !admissible.test(times(unit, width + 1))) {
-      width--;  // the room packed is larger than whole units: the request asks for what it may
+    if (!admissible.test(times(unit, width + 1))) {
+      // The bin fills a room wider than whole units (a unit of 3.5 cpu in a 16-cpu machine):
+      // whole units would be more than the cluster gives, so it asks for what the bin holds.
+      double[] ask = max(unit, sum);
+      return new Bin(ask, 0, ask.clone(), members);
     }
     return new Bin(unit, width, times(unit, width + 1), members);
   }
