@@ -132,7 +132,7 @@ final class Packer {
     }
     double[] total = new double[unit.length];
     if (within == null) {
-      for (WaitingIndex.Tier tier : waiting.tiers()) {
+      for (ShapeTier tier : waiting.tiers()) {
         if (tier.tasks() > 0 && ofKind.test(tier.mask)) {
           add(total, tier.total());
         }
