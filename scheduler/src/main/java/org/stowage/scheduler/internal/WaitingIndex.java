@@ -39,8 +39,6 @@ import org.jspecify.annotations.Nullable;
  */
 final class WaitingIndex {
 
-  private static final double EPSILON = 1e-9;
-
   /** Tasks of one priority and need, in the order they joined. */
   static final class Group {
     final int priority;
