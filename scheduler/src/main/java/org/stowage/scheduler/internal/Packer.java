@@ -228,7 +228,7 @@ final class Packer {
         out[i] = hi;
         continue;
       }
-      for (int step = 0; step < 20 && hi - lo > EPSILON * Math.max(1, hi); step++) {
+      for (int step = 0; step < 12 && hi - lo > EPSILON * Math.max(1, hi); step++) {
         double mid = (lo + hi) / 2;
         probe[i] = mid;
         if (admissible.test(probe)) {

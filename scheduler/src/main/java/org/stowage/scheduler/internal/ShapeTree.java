@@ -38,7 +38,18 @@ final class ShapeTree {
     this.hi = new double[points.length * dims];
     this.factors = factors;
     this.sizeHi = new double[points.length];
-    build(0, points.length);
+    // Each group's coordinates (its needs, then its size), row by row in step with the points
+    // while they are reordered; only needed while building.
+    int width = dims + 1;
+    double[] coords = new double[points.length * width];
+    for (int k = 0; k < points.length; k++) {
+      Group g = points[k];
+      for (int i = 0; i < dims; i++) {
+        coords[k * width + i] = Packer.get(g.need, i);
+      }
+      coords[k * width + dims] = size(g);
+    }
+    build(coords, 0, points.length);
   }
 
   /** The best group found so far by a search, with its leftover. */
@@ -80,10 +91,6 @@ final class ShapeTree {
     return sum;
   }
 
-  /** Returns the group's coordinate on axis {@code axis}: a resource, or the size past them. */
-  double key(Group g, int axis) {
-    return axis < factors.length ? Packer.get(g.need, axis) : size(g);
-  }
 
   /** Adds {@code delta} to the live count of every node from the root down to {@code position}. */
   void adjust(int position, int delta) {
@@ -261,16 +268,16 @@ final class ShapeTree {
     return true;
   }
 
-  private void build(int from, int to) {
+  private void build(double[] coords, int from, int to) {
     if (from >= to) {
       return;
     }
     int d = dims;
-    int axis = widestSpread(from, to);
+    int axis = widestSpread(coords, from, to);
     int mid = (from + to) >>> 1;
-    select(from, to, mid, axis);
-    build(from, mid);
-    build(mid + 1, to);
+    select(coords, from, to, mid, axis);
+    build(coords, from, mid);
+    build(coords, mid + 1, to);
     Group g = points[mid];
     g.run = this;
     g.position = mid;
@@ -283,7 +290,7 @@ final class ShapeTree {
       lo[base + i] = Packer.get(g.need, i);
       hi[base + i] = Packer.get(g.need, i);
     }
-    sizeHi[mid] = size(g);
+    sizeHi[mid] = coords[mid * (dims + 1) + dims];
     if (mid > from) {
       count += merge(d, mid, (from + mid) >>> 1);
     }
@@ -308,25 +315,23 @@ final class ShapeTree {
    * Reorders [from, to) so that {@code k} holds the group it would hold if sorted by the need of
    * {@code dim}, those before it no larger and those after no smaller (Hoare's selection).
    */
-  private void select(int from, int to, int k, int axis) {
-    Group[] a = points;
+  private void select(double[] coords, int from, int to, int k, int axis) {
+    int width = dims + 1;
     int lo = from;
     int hi = to - 1;
     while (lo < hi) {
-      double pivot = key(a[(lo + hi) >>> 1], axis);
+      double pivot = coords[((lo + hi) >>> 1) * width + axis];
       int i = lo;
       int j = hi;
       while (i <= j) {
-        while (key(a[i], axis) < pivot) {
+        while (coords[i * width + axis] < pivot) {
           i++;
         }
-        while (key(a[j], axis) > pivot) {
+        while (coords[j * width + axis] > pivot) {
           j--;
         }
         if (i <= j) {
-          Group t = a[i];
-          a[i] = a[j];
-          a[j] = t;
+          swap(coords, width, i, j);
           i++;
           j--;
         }
@@ -341,15 +346,26 @@ final class ShapeTree {
     }
   }
 
-  /** Returns the axis (a resource, or {@code dims} for the size) of widest spread on the scale. */
-  private int widestSpread(int from, int to) {
+  private void swap(double[] coords, int width, int i, int j) {
+    Group t = points[i];
+    points[i] = points[j];
+    points[j] = t;
+    for (int c = 0; c < width; c++) {
+      double x = coords[i * width + c];
+      coords[i * width + c] = coords[j * width + c];
+      coords[j * width + c] = x;
+    }
+  }
+
+  private int widestSpread(double[] coords, int from, int to) {
+    int width = dims + 1;
     int best = 0;
     double bestSpread = -1;
-    for (int axis = 0; axis <= dims; axis++) {
+    for (int axis = 0; axis < width; axis++) {
       double min = Double.POSITIVE_INFINITY;
       double max = Double.NEGATIVE_INFINITY;
       for (int k = from; k < to; k++) {
-        double v = key(points[k], axis);
+        double v = coords[k * width + axis];
         min = Math.min(min, v);
         max = Math.max(max, v);
       }
@@ -361,5 +377,4 @@ final class ShapeTree {
     }
     return best;
   }
-
 }

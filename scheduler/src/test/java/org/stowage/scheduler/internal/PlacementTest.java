@@ -95,6 +95,19 @@ class PlacementTest {
   }
 
   @Test
+  void anAllocThatJustCameUpTakesTheTasksItsRequestWasPackedWith() {
+    TaskRecord a = task("a", 0, 0, 2, 2);
+    TaskRecord b = task("b", 0, 0, 2, 2);
+    TaskRecord c = task("c", 0, 0, 3, 3);   // alone it would fit the room better than a or b
+    Box arrived = new Box("arrived", new double[] {4, 4}, new double[] {4, 4}, 1, List.of(a, b));
+
+    var plan = plan(List.of(arrived), NONE_STARVED, a, b, c);
+
+    assertEquals(Map.of(a, arrived, b, arrived), placedOn(plan));
+    assertEquals(List.of(c), waiting.remaining());
+  }
+
+  @Test
   void theAllocsGivenAreNotChanged() {
     Box alloc = box("a", 4, 4, 4, 4);
     plan(List.of(alloc), NONE_STARVED, task("t", 0, 0, 3, 3));
@@ -165,12 +178,13 @@ class PlacementTest {
   }
 
   private static Box box(String id, double cpu, double mem, double freeCpu, double freeMem) {
-    return new Box(id, new double[] {freeCpu, freeMem}, new double[] {cpu, mem}, id.hashCode());
+    return new Box(id, new double[] {freeCpu, freeMem}, new double[] {cpu, mem}, id.hashCode(),
+        List.of());
   }
 
   /** An alloc: its room left and its capacity. */
-  private record Box(String id, double[] free, double[] capacity, long seq)
-      implements Placement.Room {
+  private record Box(String id, double[] free, double[] capacity, long seq,
+      List<TaskRecord> promised) implements Placement.Room {
     @Override
     public String toString() {
       return id;
