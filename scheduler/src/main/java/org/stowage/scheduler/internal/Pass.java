@@ -72,8 +72,8 @@ final class Pass implements Attempt.Host {
     }
     long starvedBefore = Durations.isForever(starvationThreshold) ? Long.MIN_VALUE
         : time.nanoTime() - Durations.nanos(starvationThreshold);
-    Placement.Plan<LiveAlloc> plan =
-        placement.plan(unplanned, planned, tasks.starved(starvedBefore), pool.live());
+    List<TaskRecord> starved = tasks.starved(starvedBefore, Placement.MAX_STARVED);
+    Placement.Plan<LiveAlloc> plan = placement.plan(unplanned, planned, starved, pool.live());
     arrived.forEach(a -> a.promised = List.of());  // taken, or no longer theirs to take
     for (Placement.Placed<LiveAlloc> p : plan.placed()) {
       tasks.placed(p.task());

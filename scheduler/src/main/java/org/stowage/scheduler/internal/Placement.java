@@ -14,7 +14,10 @@ import org.jspecify.annotations.Nullable;
  * The pass: which waiting task goes on which live alloc, and which alloc a starved task holds for
  * itself. Not API.
  *
- * <p>Tasks that have waited past the starvation threshold come first, the longest waiting first:
+ * <p>Tasks that have waited past the starvation threshold come first, the longest waiting first,
+ * at most {@link #MAX_STARVED} of them in one pass (each costs a look at every live alloc, and a
+ * backlog of hundreds of thousands may all be past the threshold; the others are filled as usual,
+ * and come first in a later pass):
  * each goes to the alloc it fits best, or, if it fits none, holds ({@linkplain Plan#reserved
  * reserves}) the alloc that could hold it and is closest to having room for it, so that smaller
  * tasks cannot starve it. An alloc that just came up takes the tasks its request was packed with,
@@ -32,6 +35,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Concurrency: not thread-safe; the engine's thread owns it.
  */
 final class Placement {
+
+  /** The most starved tasks one pass gives first place; the longest waiting are taken. */
+  static final int MAX_STARVED = 32;
 
   /** An alloc as placement sees it. */
   interface Room {
@@ -78,7 +84,8 @@ final class Placement {
    * @param waiting the waiting tasks that no request counts on; those placed are taken out
    * @param planned the waiting tasks that a request counts on, chosen from as if with the others;
    *     those placed are taken out
-   * @param starved the waiting tasks past the starvation threshold, longest waiting first
+   * @param starved the waiting tasks past the starvation threshold, longest waiting first; only
+   *     the first {@link #MAX_STARVED} are given first place
    * @param live the live allocs, oldest first; not changed
    * @return the plan
    */
@@ -90,7 +97,7 @@ final class Placement {
     Set<A> held = Collections.newSetFromMap(new IdentityHashMap<>());
 
     // Starved tasks first, one by one, each to the alloc it fits best, or holding one for itself.
-    for (TaskRecord t : starved) {
+    for (TaskRecord t : starved.subList(0, Math.min(starved.size(), MAX_STARVED))) {
       if (held.size() == live.size()) {
         break;  // every alloc is held: no other starved task can be placed or hold one
       }

@@ -137,8 +137,11 @@ final class TaskQueue implements AllocPool.Host {
     return members;
   }
 
-  /** Returns the queued tasks that joined at or before {@code before}, longest waiting first. */
-  List<TaskRecord> starved(long before) {
+  /**
+   * Returns the queued tasks that joined at or before {@code before}, longest waiting first, at
+   * most {@code most} of them.
+   */
+  List<TaskRecord> starved(long before, int most) {
     List<TaskRecord> out = new ArrayList<>();
     if (before == Long.MIN_VALUE) {
       return out;
@@ -147,7 +150,7 @@ final class TaskQueue implements AllocPool.Host {
       arrivals.pollFirst();
     }
     for (Arrival a : arrivals) {
-      if (a.since() > before) {
+      if (a.since() > before || out.size() >= most) {
         break;
       }
       if (a.current()) {

@@ -108,6 +108,28 @@ class PlacementTest {
   }
 
   @Test
+  void onlyTheLongestWaitingStarvedTasksComeFirstInOnePassAndOthersAreStillFilled() {
+    // 40 starved tasks that fit no alloc now, each of which could hold one; 8 small tasks.
+    List<Box> allocs = new ArrayList<>();
+    List<TaskRecord> tasks = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      allocs.add(box("a" + i, 8, 8, 1, 1));
+      tasks.add(task("starved-" + i, 0, i, 5, 5));
+    }
+    List<TaskRecord> smalls = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      smalls.add(task("small-" + i, 0, 100 + i, 1, 1));
+    }
+    tasks.addAll(smalls);
+
+    var plan = plan(allocs, 50, tasks.toArray(new TaskRecord[0]));
+
+    assertEquals(Placement.MAX_STARVED, plan.reserved().size());
+    assertEquals(Set.copyOf(tasks.subList(0, Placement.MAX_STARVED)), plan.reserved().keySet());
+    assertEquals(Set.copyOf(smalls), placedOn(plan).keySet());
+  }
+
+  @Test
   void theAllocsGivenAreNotChanged() {
     Box alloc = box("a", 4, 4, 4, 4);
     plan(List.of(alloc), NONE_STARVED, task("t", 0, 0, 3, 3));
