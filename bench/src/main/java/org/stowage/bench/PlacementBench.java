@@ -158,7 +158,12 @@ public final class PlacementBench {
         Math.round(memGiB * 1024) * GiB / 1024);
   }
 
-  /** Plain first-fit decreasing on the larger normalised dimension: the count of bins. */
+  /**
+   * Plain first-fit decreasing on the larger normalised dimension: the count of bins. Each task
+   * goes to the first bin, in the order bins were opened, where both dimensions fit; a tree over
+   * the bins keeps the most room left in each dimension below each node, so that the search skips
+   * the runs of bins that cannot hold it (the bins it finds are those a scan would).
+   */
   static int firstFitDecreasing(List<Resources> shapes) {
     double cpuCap = CAP.get(Resources.CPU);
     double memCap = CAP.get(Resources.MEM);
@@ -169,22 +174,42 @@ public final class PlacementBench {
     }
     Arrays.sort(items, Comparator.comparingDouble((double[] v) -> Math.max(v[0], v[1]))
         .reversed());
-    List<double[]> bins = new ArrayList<>();
+    int size = 1;
+    while (size < items.length) {
+      size <<= 1;
+    }
+    // Leaves are bins (opened in order, all room left at first); inner nodes keep the maxima.
+    double[][] most = new double[2][2 * size];
+    Arrays.fill(most[0], 1);
+    Arrays.fill(most[1], 1);
+    int bins = 0;
     for (double[] v : items) {
-      boolean placed = false;
-      for (double[] b : bins) {
-        if (b[0] + v[0] <= 1 + 1e-9 && b[1] + v[1] <= 1 + 1e-9) {
-          b[0] += v[0];
-          b[1] += v[1];
-          placed = true;
-          break;
-        }
+      int leaf = firstFit(most, 1, 0, size, v);
+      if (leaf + 1 > bins) {
+        bins = leaf + 1;
       }
-      if (!placed) {
-        bins.add(v.clone());
+      int node = leaf + size;
+      most[0][node] -= v[0];
+      most[1][node] -= v[1];
+      for (node >>= 1; node >= 1; node >>= 1) {
+        most[0][node] = Math.max(most[0][2 * node], most[0][2 * node + 1]);
+        most[1][node] = Math.max(most[1][2 * node], most[1][2 * node + 1]);
       }
     }
-    return bins.size();
+    return bins;
+  }
+
+  /** Returns the first bin in [from, to) under {@code node} where {@code v} fits, or -1. */
+  private static int firstFit(double[][] most, int node, int from, int to, double[] v) {
+    if (most[0][node] + 1e-9 < v[0] || most[1][node] + 1e-9 < v[1]) {
+      return -1;
+    }
+    if (to - from == 1) {
+      return from;
+    }
+    int mid = (from + to) >>> 1;
+    int left = firstFit(most, 2 * node, from, mid, v);
+    return left >= 0 ? left : firstFit(most, 2 * node + 1, mid, to, v);
   }
 
   /** Grants at once; execs run until killed. */
