@@ -111,11 +111,6 @@ final class TaskQueue implements AllocPool.Host {
     planned.add(t);
   }
 
-  /** {@code t}, taken out of the unplanned by the pass, goes back to it. */
-  void putBack(TaskRecord t) {
-    unplanned.add(t);
-  }
-
   /**
    * Request {@code p} was answered: the tasks that counted on it wait for whatever comes next, and
    * are returned, for the alloc that answered it to take first.
