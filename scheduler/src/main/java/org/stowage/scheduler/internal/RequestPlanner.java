@@ -1,7 +1,10 @@
 package org.stowage.scheduler.internal;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 import org.stowage.scheduler.WaitReason;
 
@@ -74,8 +77,9 @@ final class RequestPlanner {
       return new Plan(credited, requests, unsatisfiable, WaitReason.BACKING_OFF);
     }
     int room = newRequests;
+    Predicate<double[]> asked = remembered(admissible);
     while (room > 0 && !left.isEmpty()) {
-      Packer.Bin bin = packer.formBin(left, minAlloc, admissible);
+      Packer.Bin bin = packer.formBin(left, minAlloc, asked);
       if (bin == null) {
         WaitingIndex.Group head = left.headGroup();
         if (head == null) {
@@ -88,5 +92,32 @@ final class RequestPlanner {
       room--;
     }
     return new Plan(credited, requests, unsatisfiable, WaitReason.PENDING_LIMIT);
+  }
+
+  /**
+   * Returns {@code admissible}, remembering its answers for this plan: the bins of one plan ask
+   * the cluster about the same sizes again and again.
+   */
+  private static Predicate<double[]> remembered(Predicate<double[]> admissible) {
+    Map<Vector, Boolean> answers = new HashMap<>();
+    return v -> answers.computeIfAbsent(new Vector(v.clone()), k -> admissible.test(k.v()));
+  }
+
+  /** A vector as a key: equal when its dimensions are. */
+  private record Vector(double[] v) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Vector other && Arrays.equals(v, other.v);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(v);
+    }
+
+    @Override
+    public String toString() {
+      return Arrays.toString(v);
+    }
   }
 }
