@@ -65,13 +65,17 @@ final class ShapeTier {
     }
   }
 
-  /** Takes a new group, in the buffer; makes the buffer a run once it is full. */
+  /** Takes a new group, in the buffer, which becomes a run when the tier is next searched. */
   void added(Group g) {
     buffer.add(g);
   }
 
-  /** Makes the buffer a run if it is full: called once the new group holds its task. */
-  void settle() {
+  /**
+   * Makes the tier ready to be searched: a buffer past a few groups becomes a run (so a burst of
+   * additions with no search between them is built into a tree once), and the runs are made one
+   * again after a burst.
+   */
+  private void prepare() {
     if (buffer.size() > MIN_BUFFER) {
       List<Group> groups = new ArrayList<>();
       for (Group g : buffer) {
@@ -84,6 +88,7 @@ final class ShapeTier {
       buffer.clear();
       addRun(groups);
     }
+    consolidate();
   }
 
   /** Group {@code g} of this tier holds tasks again. */
@@ -129,7 +134,7 @@ final class ShapeTier {
 
   /** Looks for a group that fits {@code left} better than {@code b}'s. */
   void best(double[] left, ShapeTree.Best b) {
-    consolidate();
+    prepare();
     double[] w = new double[dims];
     for (int i = 0; i < dims; i++) {
       w[i] = packer.weight(i);
@@ -152,6 +157,7 @@ final class ShapeTier {
 
   /** Returns the largest need of resource {@code i} of the tier's tasks, or {@code most}. */
   double largest(int i, double most) {
+    prepare();
     double m = most;
     for (ShapeTree run : runs) {
       m = run.largest(i, m);
@@ -166,6 +172,7 @@ final class ShapeTier {
 
   /** Returns a bound on the smallest need of resource {@code i} of the tier's tasks. */
   double smallest(int i) {
+    prepare();
     double m = Double.POSITIVE_INFINITY;
     for (ShapeTree run : runs) {
       int root = run.root();

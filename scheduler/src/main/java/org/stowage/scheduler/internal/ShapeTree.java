@@ -357,14 +357,20 @@ final class ShapeTree {
     }
   }
 
+  /**
+   * Returns the axis of widest spread on the scale over [from, to), judged on at most 64 groups
+   * spread evenly over the range: the split need not be the best, only good, and looking at every
+   * group at every level would make building O(n log n) in coordinates read per level.
+   */
   private int widestSpread(double[] coords, int from, int to) {
     int width = dims + 1;
+    int stride = Math.max(1, (to - from) / 64);
     int best = 0;
     double bestSpread = -1;
     for (int axis = 0; axis < width; axis++) {
       double min = Double.POSITIVE_INFINITY;
       double max = Double.NEGATIVE_INFINITY;
-      for (int k = from; k < to; k++) {
+      for (int k = from; k < to; k += stride) {
         double v = coords[k * width + axis];
         min = Math.min(min, v);
         max = Math.max(max, v);

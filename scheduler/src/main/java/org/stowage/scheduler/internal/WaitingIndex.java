@@ -144,7 +144,6 @@ final class WaitingIndex {
     if (g.count == 1) {
       nonEmpty(g);
     }
-    tier.settle();
   }
 
   /** Removes {@code t} if it waits here; returns whether it did. */
