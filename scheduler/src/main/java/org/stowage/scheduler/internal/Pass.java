@@ -68,6 +68,7 @@ final class Pass implements Attempt.Host {
     List<LiveAlloc> arrived = pool.takeArrived();
     if (unplanned.isEmpty() && planned.isEmpty()) {
       arrived.forEach(a -> a.promised = List.of());
+      tasks.takeFresh();  // none of them waits any more: forget them
       return;
     }
     long starvedBefore = Durations.isForever(starvationThreshold) ? Long.MIN_VALUE
