@@ -401,6 +401,17 @@ final class WaitingIndex {
       rescaleIfNeeded();
       g.inHeap = true;
       heads.add(g);
+      if (heads.size() > 2 * size + 64) {
+        // Emptied groups leave the head's queue lazily; when no request is planned for a long
+        // time nothing takes them out, so they are swept here, at an amortised O(1) a group.
+        heads.removeIf(h -> {
+          boolean empty = h.count == 0;
+          if (empty) {
+            h.inHeap = false;
+          }
+          return empty;
+        });
+      }
     }
   }
 
