@@ -45,6 +45,8 @@ final class WaitingIndex {
     final double[] need;
     final long seq;
     final ShapeTier tier;
+    /** The index the group belongs to: a task's {@code waitingIn} may name another index's. */
+    final WaitingIndex owner;
     /** The L1 norm of the need on the scale of the last {@link #rescaled}; orders the head. */
     double size;
     private final ArrayDeque<TaskRecord> tasks = new ArrayDeque<>(2);
@@ -54,7 +56,8 @@ final class WaitingIndex {
     int position = -1;
     private boolean inHeap;
 
-    private Group(int priority, double[] need, long seq, ShapeTier tier) {
+    private Group(WaitingIndex owner, int priority, double[] need, long seq, ShapeTier tier) {
+      this.owner = owner;
       this.priority = priority;
       this.need = need;
       this.seq = seq;
@@ -126,7 +129,7 @@ final class WaitingIndex {
     Group g = byShape.get(key);
     if (g == null) {
       ShapeTier tier = tier(priority, maskOf(t.need));
-      g = new Group(priority, t.need, seq++, tier);
+      g = new Group(this, priority, t.need, seq++, tier);
       g.size = packer.l1(g.need);
       byShape.put(key, g);
       tier.added(g);
@@ -146,11 +149,11 @@ final class WaitingIndex {
     }
   }
 
-  /** Removes {@code t} if it waits here; returns whether it did. */
+  /** Removes {@code t} if it waits in this index; returns whether it did. */
   boolean remove(TaskRecord t) {
     Group g = t.waitingIn;
-    if (g == null) {
-      return false;
+    if (g == null || g.owner != this) {
+      return false;  // not waiting, or waiting in another index
     }
     t.waitingIn = null;
     if (g.tasks.peekFirst() == t) {

@@ -122,6 +122,23 @@ class WaitingIndexTest {
   }
 
   @Test
+  void anIndexRemovesOnlyTheTasksThatWaitInIt() {
+    // The engine keeps two indexes (tasks a request counts on, and the others); cancelling a task
+    // asks the first, then the second.
+    WaitingIndex unplanned = new WaitingIndex(packer);
+    WaitingIndex planned = new WaitingIndex(packer);
+    TaskRecord t = task("t", 0, new double[] {1, 1});
+    TaskRecord u = task("u", 0, new double[] {1, 1});
+    planned.add(t);
+    planned.add(u);
+    assertFalse(unplanned.remove(t));
+    assertEquals(0, unplanned.size());
+    assertEquals(2, planned.size());
+    assertTrue(planned.remove(t));
+    assertEquals(List.of(u), planned.remaining());
+  }
+
+  @Test
   void widenFindsTheLargestNeedOfEachResourceAmongTheTasksLeft() {
     WaitingIndex index = new WaitingIndex(packer);
     SplittableRandom random = new SplittableRandom(3);
