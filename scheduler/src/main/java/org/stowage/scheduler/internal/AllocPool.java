@@ -335,11 +335,7 @@ final class AllocPool {
     LiveAlloc a = attempt.alloc;
     a.running.remove(attempt);
     stats.allocChanged(a);
-    double[] need = attempt.task.need;
-    int n = Math.min(a.free.length, need.length);
-    for (int i = 0; i < n; i++) {
-      a.free[i] = Math.min(a.capacity[i], a.free[i] + need[i]);
-    }
+    Packer.giveBack(a.free, attempt.task.need, a.capacity);
     if (a.running.isEmpty() && a.live) {
       becameIdle(a);
     }

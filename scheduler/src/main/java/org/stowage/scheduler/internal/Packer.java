@@ -69,17 +69,6 @@ final class Packer {
     return fits(need, free) ? leftover(need, free) : Double.NaN;
   }
 
-  /** Returns how many times {@code need} fits in {@code free}, at most {@code most}. */
-  static int howMany(double[] need, double[] free, int most) {
-    int n = most;
-    for (int i = 0; i < need.length && n > 0; i++) {
-      if (need[i] > 0) {
-        n = (int) Math.min(n, Math.floor(get(free, i) / need[i] + EPSILON));
-      }
-    }
-    return Math.max(0, n);
-  }
-
   /** Returns how far {@code need} is from fitting {@code free}: 0 if it fits. */
   double shortfall(double[] need, double[] free) {
     double sum = 0;
@@ -306,6 +295,13 @@ final class Packer {
   static void add(double[] into, double[] need) {
     for (int i = 0; i < need.length; i++) {
       into[i] += need[i];
+    }
+  }
+
+  /** Gives {@code need} back to {@code free} in place, never past {@code whole}. */
+  static void giveBack(double[] free, double[] need, double[] whole) {
+    for (int i = 0; i < Math.min(free.length, need.length); i++) {
+      free[i] = Math.min(whole[i], free[i] + need[i]);
     }
   }
 

@@ -187,9 +187,7 @@ final class TaskQueue implements AllocPool.Host {
     PendingAlloc p = t.nominee;
     if (p != null) {
       t.nominee = null;
-      for (int i = 0; i < Math.min(p.remaining.length, t.need.length); i++) {
-        p.remaining[i] = Math.min(p.credit[i], p.remaining[i] + t.need[i]);
-      }
+      Packer.giveBack(p.remaining, t.need, p.credit);
     }
   }
 
